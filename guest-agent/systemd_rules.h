@@ -1,0 +1,126 @@
+/* systemd_rules: what systemd's PID 1 imports into /run/credentials/@system, per version.
+ *
+ * Promise: given every credential source as raw bytes (struct import_sources) and the facts
+ * that gate the import (struct import_env), predict_import() replays systemd's
+ * import_credentials_trusted() (fw_cfg, SMBIOS, kernel command line, @initrd; one shared
+ * 1 MiB budget; first writer wins) and says, for every candidate string, what happened to
+ * it and why. Pure: no I/O. sources_load() is the I/O edge that fills the inputs from a
+ * root directory. Rules and their upstream citations: shared/reference/systemd-credentials.md.
+ *
+ * Secret handling: values live only in cred_candidate.value / .imported; they are cleared
+ * by prediction_free(). `detail` strings never contain value bytes.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRED_SIZE_MAX       (1024u * 1024u)   /* CREDENTIAL_SIZE_MAX */
+#define CRED_TOTAL_SIZE_MAX (1024u * 1024u)   /* CREDENTIALS_TOTAL_SIZE_MAX, shared by all sources */
+#define CRED_NAME_MAX       255u
+
+enum cred_source {
+	CRED_SOURCE_FW_CFG,
+	CRED_SOURCE_SMBIOS,
+	CRED_SOURCE_CMDLINE,
+	CRED_SOURCE_INITRD,
+	_CRED_SOURCE_MAX,
+};
+
+enum cred_fate {
+	FATE_IMPORTED,               /* written byte-exact into @system */
+	FATE_IMPORTED_TRUNCATED,     /* written, but cut at the page boundary (systemd < 257) */
+	FATE_NOT_A_CREDENTIAL,       /* OEM string without an io.systemd.credential prefix */
+	FATE_DROPPED_NO_SEPARATOR,   /* SMBIOS: no '='; cmdline: no ':' */
+	FATE_DROPPED_INVALID_NAME,   /* credential_name_valid() is false */
+	FATE_DROPPED_BAD_BASE64,     /* unbase64mem() failed (incl. a cut at the page boundary) */
+	FATE_DROPPED_TOO_LARGE,      /* decoded size > 1 MiB */
+	FATE_DROPPED_BUDGET,         /* the shared 1 MiB total would be exceeded */
+	FATE_DROPPED_DUPLICATE,      /* an earlier source or string already created the name */
+	FATE_DROPPED_PAST_PAGE,      /* lies wholly past the first page of 11-N/raw (< 257) */
+	FATE_DROPPED_UNSUPPORTED,    /* syntax this systemd version does not know */
+	FATE_DROPPED_SOURCE_ERROR,   /* the source was aborted (bad DMI header, read error) */
+	FATE_SOURCE_SKIPPED,         /* the whole import or source was skipped (see env) */
+};
+
+struct cred_candidate {
+	enum cred_source source;
+	char *origin;              /* "SMBIOS 11-0 string 3 at byte 17", "fw_cfg opt/io.systemd.credentials/FOO",
+	                              "kernel command line word 4": never value bytes */
+	size_t offset;             /* byte offset of the string in its 11-N/raw entry (SMBIOS only) */
+	size_t raw_len;            /* length of the whole source string/item as the host sent it */
+	bool binary;               /* io.systemd.credential.binary: / systemd.set_credential_binary= */
+	char *name;                /* NULL when it could not be determined; may be an invalid name */
+	uint8_t *value;            /* decoded value as the host sent it; NULL if undecodable */
+	size_t value_len;
+	uint8_t *imported;         /* the exact bytes systemd writes; NULL unless FATE_IMPORTED* */
+	size_t imported_len;
+	enum cred_fate fate;
+	char *detail;              /* one clause with the numbers behind the fate, e.g.
+	                              "the entry is 5123 bytes and systemd 252 reads only the first 4096" */
+};
+
+struct import_env {
+	unsigned systemd_version;     /* 252, 254, 257 ... ; 0 = unknown */
+	bool version_detected;        /* false when overridden or guessed */
+	size_t page_size;             /* PAGE_SIZE of the guest, 4096 on x86-64 */
+	bool in_container;
+	bool confidential_vm;
+	bool credentials_dir_preset;  /* $CREDENTIALS_DIRECTORY set for PID 1 */
+	bool import_disabled;         /* systemd.import_credentials=no on the command line */
+	bool dmi_sysfs_present;       /* /sys/firmware/dmi/entries exists */
+	bool fw_cfg_present;          /* /sys/firmware/qemu_fw_cfg exists */
+};
+
+struct raw_blob {
+	char *name;                /* fw_cfg / initrd: the file name; SMBIOS: "11-N" */
+	uint8_t *data;
+	size_t len;
+};
+
+struct import_sources {
+	struct raw_blob *smbios;   /* each /sys/firmware/dmi/entries/11-N/raw read to EOF, N = 0.. */
+	size_t n_smbios;
+	struct raw_blob *fw_cfg;   /* by_name/opt/io.systemd.credentials/NAME/raw, sorted by NAME */
+	size_t n_fw_cfg;
+	char *efi_options;         /* SystemdOptions EFI variable (text), NULL if absent */
+	char *cmdline;             /* /proc/cmdline, NULL if absent */
+	struct raw_blob *initrd;   /* /run/credentials/@initrd/NAME (v254+) */
+	size_t n_initrd;
+};
+
+struct prediction {
+	struct import_env env;
+	struct cred_candidate *cands;  /* in systemd's processing order */
+	size_t n_cands;
+	size_t budget_used;            /* bytes counted against CRED_TOTAL_SIZE_MAX */
+	char *skip_reason;             /* non-NULL when the whole import is skipped */
+};
+
+/* Name validity as systemd's credential_name_valid(): not empty, not "." / "..", no '/',
+ * at most 255 bytes, only 0x20..0x7e, no ':'. */
+bool credential_name_valid(const char *name, size_t len);
+/* Why a name is invalid, as a clause ("it contains '/'"); NULL when valid. Static string. */
+const char *credential_name_problem(const char *name, size_t len);
+
+/* systemd's unbase64mem() for the given version: whitespace skipped, padding required,
+ * URL-safe alphabet only from 255. Returns 0 or -EPIPE / -EINVAL / -ENAMETOOLONG / -ENOMEM
+ * exactly where systemd would. */
+int systemd_unbase64(const char *in, size_t len, unsigned systemd_version, uint8_t **out, size_t *out_len);
+
+/* Fills env and sources from ROOT ("/" for the running system). systemd_version_override
+ * > 0 replaces detection. Returns 0 or -errno (and then says what failed on stderr). */
+int sources_load(const char *root, unsigned systemd_version_override,
+		 struct import_env *env, struct import_sources *sources);
+void sources_free(struct import_sources *sources);
+
+/* Pure replay of systemd's import. Returns 0 or -ENOMEM. */
+int predict_import(const struct import_sources *sources, const struct import_env *env,
+		   struct prediction *out);
+void prediction_free(struct prediction *p);
+
+/* The candidate that created NAME in @system (fate FATE_IMPORTED*), or NULL. */
+const struct cred_candidate *prediction_winner(const struct prediction *p, const char *name);
+
+const char *cred_source_name(enum cred_source s);   /* "fw_cfg", "smbios", "cmdline", "initrd" */
+const char *cred_fate_name(enum cred_fate f);       /* stable token for JSON: "imported", ... */
