@@ -5,13 +5,18 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
-		ssize_t w = write(fd, p, len);
+		/* send() so a peer that went away is -EPIPE, not a SIGPIPE; write() for
+		 * character devices such as virtio-serial ports. */
+		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+		if (w < 0 && errno == ENOTSOCK)
+			w = write(fd, p, len);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;

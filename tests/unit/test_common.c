@@ -1,0 +1,188 @@
+/* Unit tests for common/: manifest parsing and writing, report framing, digests. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "digest.h"
+#include "frame.h"
+#include "manifest.h"
+
+#define SHA_FOO "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9" /* sha256("bar") */
+
+static char *parse_error(const char *json)
+{
+	struct manifest m;
+	char *err = NULL;
+	int r = manifest_parse(json, strlen(json), &m, &err);
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(err);
+	return err;
+}
+
+static void test_manifest_with_all_expectation_kinds_parses(void **state)
+{
+	const char *json = "{\"credscope\":1,\"key\":\"00112233445566778899aabbccddeeff\",\"strict\":true,"
+			   "\"credentials\":{\"FOO\":{\"sha256\":\"" SHA_FOO "\"},"
+			   "\"TOKEN\":{\"hmac-sha256\":\"" SHA_FOO "\"},"
+			   "\"bad/name\":{\"absent\":true},\"ANY\":{\"present\":true},"
+			   "\"CUT\":{\"sha256\":\"" SHA_FOO "\",\"different\":true}}}";
+	struct manifest m;
+	char *err = NULL;
+	assert_int_equal(manifest_parse(json, strlen(json), &m, &err), 0);
+	assert_null(err);
+	assert_true(m.strict);
+	assert_int_equal(m.key_len, 16);
+	assert_int_equal(m.n_entries, 5);
+	assert_string_equal(m.entries[0].name, "ANY"); /* sorted */
+	const struct manifest_entry *e = manifest_find(&m, "FOO");
+	assert_non_null(e);
+	assert_int_equal(e->expect, EXPECT_MATCH);
+	assert_int_equal(e->digest, DIGEST_SHA256);
+	assert_string_equal(e->hex, SHA_FOO);
+	assert_int_equal(manifest_find(&m, "TOKEN")->digest, DIGEST_HMAC_SHA256);
+	assert_int_equal(manifest_find(&m, "bad/name")->expect, EXPECT_ABSENT);
+	assert_int_equal(manifest_find(&m, "ANY")->expect, EXPECT_PRESENT);
+	assert_int_equal(manifest_find(&m, "CUT")->expect, EXPECT_DIFFERENT);
+	assert_null(manifest_find(&m, "NOPE"));
+	manifest_free(&m);
+}
+
+static void test_manifest_errors_name_the_field(void **state)
+{
+	struct { const char *json, *needle; } cases[] = {
+		{ "[]", "top level must be a JSON object" },
+		{ "{\"credentials\":{}}", "credscope: missing" },
+		{ "{\"credscope\":2,\"credentials\":{}}", "credscope: unsupported" },
+		{ "{\"credscope\":1}", "credentials: missing" },
+		{ "{\"credscope\":1,\"credentials\":{},\"extra\":1}", "extra: unknown field" },
+		{ "{\"credscope\":1,\"credentials\":{\"FOO\":{\"sha256\":\"abc\"}}}", "credentials.FOO.sha256: expected 64 hex" },
+		{ "{\"credscope\":1,\"credentials\":{\"FOO\":{\"hmac-sha256\":\"" SHA_FOO "\"}}}", "credentials.FOO.hmac-sha256: the manifest has no \"key\"" },
+		{ "{\"credscope\":1,\"credentials\":{\"FOO\":{\"sha512\":\"x\"}}}", "credentials.FOO.sha512: unknown field" },
+		{ "{\"credscope\":1,\"credentials\":{\"FOO\":{}}}", "credentials.FOO: needs sha256" },
+		{ "{\"credscope\":1,\"credentials\":{\"FOO\":{\"absent\":\"yes\"}}}", "credentials.FOO.absent: expected true or false" },
+		{ "{\"credscope\":1,\"key\":\"zz\",\"credentials\":{}}", "key: expected an even number" },
+		{ "{\"credscope\":1,\"strict\":1,\"credentials\":{}}", "strict: expected true or false" },
+		{ "{\"credscope\":1,\"credentials\":{\"A\":{\"present\":true},\"A\":{\"present\":true}}}", "invalid JSON" },
+		{ "{\"credscope\":1,", "invalid JSON at line 1" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *err = parse_error(cases[i].json);
+		if (!strstr(err, cases[i].needle))
+			fail_msg("case %zu: error \"%s\" lacks \"%s\"", i, err, cases[i].needle);
+		free(err);
+	}
+}
+
+static void test_manifest_round_trips_through_json(void **state)
+{
+	struct manifest m = { .strict = true };
+	struct manifest_entry e[2] = {
+		{ .name = (char *)"A", .expect = EXPECT_MATCH, .digest = DIGEST_SHA256, .hex = SHA_FOO },
+		{ .name = (char *)"B", .expect = EXPECT_ABSENT },
+	};
+	m.entries = e;
+	m.n_entries = 2;
+	char *json = manifest_to_json(&m);
+	assert_non_null(json);
+	struct manifest back;
+	char *err = NULL;
+	assert_int_equal(manifest_parse(json, strlen(json), &back, &err), 0);
+	assert_int_equal(back.n_entries, 2);
+	assert_string_equal(back.entries[0].hex, SHA_FOO);
+	assert_int_equal(back.entries[1].expect, EXPECT_ABSENT);
+	assert_true(back.strict);
+	manifest_free(&back);
+	free(json);
+}
+
+static void test_digests_match_known_vectors(void **state)
+{
+	char hex[DIGEST_HEX_LEN + 1];
+	assert_int_equal(digest_sha256_hex("bar", 3, hex), 0);
+	assert_string_equal(hex, SHA_FOO);
+	assert_int_equal(digest_sha256_hex(NULL, 0, hex), 0);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	/* RFC 4231 test case 2 */
+	assert_int_equal(digest_hmac_sha256_hex((const uint8_t *)"Jefe", 4, "what do ya want for nothing?", 28, hex), 0);
+	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	assert_true(digest_equal(SHA_FOO, SHA_FOO));
+	assert_false(digest_equal(SHA_FOO, hex));
+}
+
+static void test_hex_decode_rejects_odd_length_and_non_hex(void **state)
+{
+	uint8_t *out;
+	size_t n;
+	assert_int_equal(hex_decode("abc", &out, &n), -EINVAL);
+	assert_int_equal(hex_decode("zz", &out, &n), -EINVAL);
+	assert_int_equal(hex_decode("00Ff", &out, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0], 0x00);
+	assert_int_equal(out[1], 0xff);
+	free(out);
+}
+
+static void test_frame_round_trips_over_a_socketpair(void **state)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(frame_write(sv[0], "{\"a\":1}", 7), 0);
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(frame_read(sv[1], FRAME_MAX, 1000, &buf, &len), 0);
+	assert_int_equal(len, 7);
+	assert_memory_equal(buf, "{\"a\":1}", 8); /* NUL-terminated */
+	free(buf);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_frame_rejects_oversized_length_before_reading_it(void **state)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	uint8_t hdr[4] = { 0x00, 0x40, 0x00, 0x01 }; /* 4 MiB + 1 */
+	assert_int_equal(write(sv[0], hdr, 4), 4);
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(frame_read(sv[1], FRAME_MAX, 1000, &buf, &len), -EMSGSIZE);
+	assert_int_equal(frame_write(sv[0], "", FRAME_MAX + 1), -EMSGSIZE);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_frame_read_reports_eof_mid_frame_and_timeout(void **state)
+{
+	int sv[2];
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(frame_read(sv[1], FRAME_MAX, 50, &buf, &len), -ETIMEDOUT);
+	uint8_t partial[6] = { 0, 0, 0, 10, 'a', 'b' };
+	assert_int_equal(write(sv[0], partial, 6), 6);
+	close(sv[0]);
+	assert_int_equal(frame_read(sv[1], FRAME_MAX, 1000, &buf, &len), -EPIPE);
+	close(sv[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_manifest_with_all_expectation_kinds_parses),
+		cmocka_unit_test(test_manifest_errors_name_the_field),
+		cmocka_unit_test(test_manifest_round_trips_through_json),
+		cmocka_unit_test(test_digests_match_known_vectors),
+		cmocka_unit_test(test_hex_decode_rejects_odd_length_and_non_hex),
+		cmocka_unit_test(test_frame_round_trips_over_a_socketpair),
+		cmocka_unit_test(test_frame_rejects_oversized_length_before_reading_it),
+		cmocka_unit_test(test_frame_read_reports_eof_mid_frame_and_timeout),
+	};
+	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
