@@ -70,6 +70,10 @@ struct import_env {
 	bool import_disabled;         /* systemd.import_credentials=no on the command line */
 	bool dmi_sysfs_present;       /* /sys/firmware/dmi/entries exists */
 	bool fw_cfg_present;          /* /sys/firmware/qemu_fw_cfg exists */
+	/* additions (systemd_rules helper): */
+	bool efi_secure_boot;         /* SecureBoot is on: systemd ignores the SystemdOptions EFI variable */
+	bool credentials_dir_is_system; /* the preset $CREDENTIALS_DIRECTORY is /run/credentials/@system:
+	                                 * v254+ still merges /run/credentials/@initrd into it */
 };
 
 struct raw_blob {
@@ -95,6 +99,9 @@ struct prediction {
 	size_t n_cands;
 	size_t budget_used;            /* bytes counted against CRED_TOTAL_SIZE_MAX */
 	char *skip_reason;             /* non-NULL when the whole import is skipped */
+	/* addition: why a whole source contributed nothing, e.g. SMBIOS: "/sys/firmware/dmi/entries
+	 * does not exist: the kernel lacks dmi-sysfs"; NULL when the source ran. */
+	char *source_skip_reason[_CRED_SOURCE_MAX];
 };
 
 /* Name validity as systemd's credential_name_valid(): not empty, not "." / "..", no '/',
@@ -107,6 +114,12 @@ const char *credential_name_problem(const char *name, size_t len);
  * URL-safe alphabet only from 255. Returns 0 or -EPIPE / -EINVAL / -ENAMETOOLONG / -ENOMEM
  * exactly where systemd would. */
 int systemd_unbase64(const char *in, size_t len, unsigned systemd_version, uint8_t **out, size_t *out_len);
+
+/* systemd's reading of systemd.import_credentials= (proc_cmdline_get_key() with the rd. prefix
+ * stripped only in an initrd): the kernel command line first, the EFI SystemdOptions variable
+ * only if the key is absent there; the last occurrence wins; an unparsable boolean is ignored.
+ * True when the value is a false boolean ("no", "0", "off", ...). Either line may be NULL. */
+bool cmdline_import_credentials_disabled(const char *cmdline, const char *efi_options);
 
 /* Fills env and sources from ROOT ("/" for the running system). systemd_version_override
  * > 0 replaces detection. Returns 0 or -errno (and then says what failed on stderr). */
