@@ -182,6 +182,7 @@ static const char *const finding_kind_names[_SMBIOS_FINDING_MAX] = {
 	[SMBIOS_FINDING_TABLE] = "table",
 	[SMBIOS_FINDING_MISMATCH] = "entry-table-mismatch",
 	[SMBIOS_FINDING_PAST_PAGE] = "entry-past-page",
+	[SMBIOS_FINDING_SOURCE] = "source-missing",
 };
 
 const char *smbios_finding_kind_name(enum smbios_finding_kind k)
@@ -202,10 +203,7 @@ void smbios_findings_free(struct smbios_findings *f)
 	f->n = 0;
 }
 
-static int finding_add(struct smbios_findings *f, enum smbios_finding_kind kind, const char *where,
-		       size_t offset, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int finding_add(struct smbios_findings *f, enum smbios_finding_kind kind, const char *where,
+int smbios_finding_add(struct smbios_findings *f, enum smbios_finding_kind kind, const char *where,
 		       size_t offset, const char *fmt, ...)
 {
 	struct smbios_finding *nv;
@@ -250,13 +248,13 @@ static int check_systemd_header(const uint8_t *buf, size_t len, size_t base, con
 				struct smbios_findings *f)
 {
 	if (len < 5)
-		return finding_add(f, SMBIOS_FINDING_SYSTEMD_REJECTS, where, base,
+		return smbios_finding_add(f, SMBIOS_FINDING_SYSTEMD_REJECTS, where, base,
 				   "the entry is %zu bytes, systemd needs at least 5 (\"DMI field header too short\")", len);
 	if (buf[0] != 11)
-		return finding_add(f, SMBIOS_FINDING_SYSTEMD_REJECTS, where, base,
+		return smbios_finding_add(f, SMBIOS_FINDING_SYSTEMD_REJECTS, where, base,
 				   "type is %u, systemd requires 11 (\"Invalid DMI field header\")", buf[0]);
 	if (buf[1] != 5)
-		return finding_add(f, SMBIOS_FINDING_SYSTEMD_REJECTS, where, base + 1,
+		return smbios_finding_add(f, SMBIOS_FINDING_SYSTEMD_REJECTS, where, base + 1,
 				   "formatted length is %u, systemd requires 5 (\"Invalid DMI field header\")", buf[1]);
 	return 0;
 }
@@ -289,7 +287,7 @@ static int split_strings(struct smbios_structure *s, const uint8_t *buf, size_t 
 
 		if (end == pos) {
 			if (!after_end) {
-				r = finding_add(f, SMBIOS_FINDING_EMPTY_STRING, where, s->offset + pos,
+				r = smbios_finding_add(f, SMBIOS_FINDING_EMPTY_STRING, where, s->offset + pos,
 						"empty string inside the string-set (systemd skips it, dmidecode counts it)");
 				if (r < 0)
 					return r;
@@ -313,11 +311,11 @@ static int check_count(const struct smbios_structure *s, const char *where, stru
 	if (!s->has_count || s->count == n)
 		return 0;
 	if (n > 255 && s->count == n % 256)
-		return finding_add(f, SMBIOS_FINDING_COUNT_WRAPPED, where, s->offset + 4,
+		return smbios_finding_add(f, SMBIOS_FINDING_COUNT_WRAPPED, where, s->offset + 4,
 				   "count byte is %u but the structure holds %zu strings: the producer wrapped it "
 				   "(%zu mod 256, as QEMU does); systemd ignores the count, dmidecode shows only %u",
 				   s->count, n, n, s->count);
-	return finding_add(f, SMBIOS_FINDING_COUNT_MISMATCH, where, s->offset + 4,
+	return smbios_finding_add(f, SMBIOS_FINDING_COUNT_MISMATCH, where, s->offset + 4,
 			   "count byte is %u but the structure holds %zu strings; systemd ignores the count", s->count, n);
 }
 
@@ -340,7 +338,7 @@ static int parse_type11_strings(const uint8_t *buf, size_t len, size_t set_end, 
 	s->count = s->has_count ? buf[4] : 0;
 	r = split_strings(s, buf, s->length, set_end, len, false, where, f);
 	if (r >= 0 && entry && s->size < len) {
-		r = finding_add(f, SMBIOS_FINDING_AFTER_END, where, s->offset + s->size,
+		r = smbios_finding_add(f, SMBIOS_FINDING_AFTER_END, where, s->offset + s->size,
 				"%zu bytes after the double NUL: systemd parses them as further strings, dmidecode ignores them",
 				len - s->size);
 		if (r >= 0)
@@ -361,7 +359,7 @@ int smbios_parse_structure(const uint8_t *buf, size_t len, size_t base, bool ent
 	if (entry && (r = check_systemd_header(buf, len, base, where, f)) < 0)
 		return r;
 	if (len < 4) {
-		r = finding_add(f, SMBIOS_FINDING_SHORT, where, base,
+		r = smbios_finding_add(f, SMBIOS_FINDING_SHORT, where, base,
 				"only %zu bytes left, a structure header needs 4", len);
 		return r < 0 ? r : -EBADMSG;
 	}
@@ -369,12 +367,12 @@ int smbios_parse_structure(const uint8_t *buf, size_t len, size_t base, bool ent
 	out->length = buf[1];
 	out->handle = (uint16_t) (buf[2] | buf[3] << 8);
 	if (out->length < 4) {
-		r = finding_add(f, SMBIOS_FINDING_BAD_LENGTH, where, base + 1,
+		r = smbios_finding_add(f, SMBIOS_FINDING_BAD_LENGTH, where, base + 1,
 				"formatted length %u is shorter than the 4-byte header", out->length);
 		return r < 0 ? r : -EBADMSG;
 	}
 	if (out->length > len) {
-		r = finding_add(f, SMBIOS_FINDING_SHORT, where, base + 1,
+		r = smbios_finding_add(f, SMBIOS_FINDING_SHORT, where, base + 1,
 				"formatted length %u runs past the end of the buffer (%zu bytes left)", out->length, len);
 		return r < 0 ? r : -EBADMSG;
 	}
@@ -382,7 +380,7 @@ int smbios_parse_structure(const uint8_t *buf, size_t len, size_t base, bool ent
 	out->terminated = set_end < len;
 	out->size = out->terminated ? set_end + 2 : len;
 	if (!out->terminated) {
-		r = finding_add(f, SMBIOS_FINDING_NO_DOUBLE_NUL, where, base + len,
+		r = smbios_finding_add(f, SMBIOS_FINDING_NO_DOUBLE_NUL, where, base + len,
 				"the string-set starting at byte %zu has no double NUL before the end of the buffer",
 				base + out->length);
 		if (r < 0)
@@ -422,17 +420,17 @@ static int check_ep_length(const uint8_t *buf, size_t len, size_t at, uint8_t mi
 	uint8_t l;
 
 	if (len <= at)
-		return finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, len,
+		return smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, len,
 				   "the entry point is %zu bytes, too short for its length byte at byte %zu", len, at);
 	l = buf[at];
 	if (l >= 32)
-		return finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, at,
+		return smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, at,
 				   "length byte is %u; the kernel accepts only lengths below 32", l);
 	if (l < min)
-		return finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, at,
+		return smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, at,
 				   "length byte is %u, shorter than the %u bytes of this entry point's fields", l, min);
 	if (l > len)
-		return finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, len,
+		return smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, len,
 				   "length byte says %u bytes but the file ends after %zu", l, len);
 	return 1;
 }
@@ -445,7 +443,7 @@ static int check_sum(const uint8_t *buf, size_t from, size_t n, size_t at, const
 
 	if (s == 0)
 		return 1;
-	return finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, at,
+	return smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, at,
 			   "%s checksum over %zu bytes from byte %zu sums to 0x%02x, not 0", what, n, from, s);
 }
 
@@ -480,7 +478,7 @@ static int parse_ep21(const uint8_t *buf, size_t len, struct smbios_entry_point 
 	if (ok <= 0)
 		return ok;
 	if (memcmp(buf + 0x10, "_DMI_", 5) != 0)
-		return finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, 0x10,
+		return smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, 0x10,
 				   "no _DMI_ intermediate anchor at byte 16");
 	return check_sum(buf, 0x10, 15, 0x15, "intermediate (_DMI_)", f);
 }
@@ -488,7 +486,7 @@ static int parse_ep21(const uint8_t *buf, size_t len, struct smbios_entry_point 
 static int parse_ep_legacy(const uint8_t *buf, size_t len, struct smbios_entry_point *ep, struct smbios_findings *f)
 {
 	if (len < 15)
-		return finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, len,
+		return smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, len,
 				   "the legacy _DMI_ entry point is %zu bytes, it needs 15", len);
 	ep->ep_length = 15;
 	ep->table_length = le16(buf + 6);
@@ -515,14 +513,14 @@ int smbios_parse_entry_point(const uint8_t *buf, size_t len, struct smbios_entry
 		out->kind = SMBIOS_EP_LEGACY;
 		r = parse_ep_legacy(buf, len, out, f);
 	} else
-		r = finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, 0,
+		r = smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, 0,
 				"no _SM3_, _SM_ or _DMI_ anchor at byte 0 (%zu bytes)", len);
 	if (r < 0)
 		return r;
 	out->valid = r > 0;
 	/* The kernel copies exactly the length byte's worth: more means someone else wrote it. */
 	if (out->valid && len > out->ep_length) {
-		r = finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, out->ep_length,
+		r = smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, out->ep_length,
 				"%zu bytes follow the %u-byte entry point", len - out->ep_length, out->ep_length);
 		if (r < 0)
 			return r;
@@ -580,15 +578,15 @@ static int table_walk_end(const struct smbios_table *t, size_t len, const struct
 	int r = 0;
 
 	if (ep->kind != SMBIOS_EP_30 && t->n_structs < ep->n_structures)
-		r = finding_add(f, SMBIOS_FINDING_TABLE, TABLE_WHERE, t->walked,
+		r = smbios_finding_add(f, SMBIOS_FINDING_TABLE, TABLE_WHERE, t->walked,
 				"the table ends after %zu structures, the entry point announces %u",
 				t->n_structs, ep->n_structures);
 	if (r >= 0 && ep->kind == SMBIOS_EP_30 && !t->end_of_table)
-		r = finding_add(f, SMBIOS_FINDING_TABLE, TABLE_WHERE, t->walked,
+		r = smbios_finding_add(f, SMBIOS_FINDING_TABLE, TABLE_WHERE, t->walked,
 				"no end-of-table (type 127) structure before the end of the %zu-byte table", len);
 	/* The kernel trims tables/DMI to the walked length: more bytes mean another producer. */
 	if (r >= 0 && t->walked < len)
-		r = finding_add(f, SMBIOS_FINDING_TABLE, TABLE_WHERE, t->walked,
+		r = smbios_finding_add(f, SMBIOS_FINDING_TABLE, TABLE_WHERE, t->walked,
 				"%zu bytes follow the last structure the walk reached", len - t->walked);
 	return r;
 }
@@ -656,10 +654,10 @@ static int compare_entry(const struct raw_blob *e, const struct smbios_structure
 		return 0;
 	snprintf(where, sizeof(where), "entries/%s/raw", e->name);
 	if (e->len != s->size)
-		return finding_add(f, SMBIOS_FINDING_MISMATCH, where, d,
+		return smbios_finding_add(f, SMBIOS_FINDING_MISMATCH, where, d,
 				   "%s is %zu bytes, the table's type 11 structure at byte %zu (handle 0x%04x) is %zu; "
 				   "first difference at byte %zu", e->name, e->len, s->offset, s->handle, s->size, d);
-	return finding_add(f, SMBIOS_FINDING_MISMATCH, where, d,
+	return smbios_finding_add(f, SMBIOS_FINDING_MISMATCH, where, d,
 			   "%s differs from the table's type 11 structure at byte %zu (handle 0x%04x) "
 			   "from byte %zu on", e->name, s->offset, s->handle, d);
 }
@@ -683,13 +681,13 @@ int smbios_cross_check(const struct raw_blob *entries, size_t n_entries, const s
 		if (k < n_entries)
 			r = compare_entry(&entries[k++], s, f);
 		else
-			r = finding_add(f, SMBIOS_FINDING_MISMATCH, TABLE_WHERE, s->offset,
+			r = smbios_finding_add(f, SMBIOS_FINDING_MISMATCH, TABLE_WHERE, s->offset,
 					"the type 11 structure at byte %zu (handle 0x%04x) has no entries/11-%zu/raw",
 					s->offset, s->handle, n_t11 - 1);
 	}
 	for (; k < n_entries && r >= 0; k++) {
 		snprintf(where, sizeof(where), "entries/%s/raw", entries[k].name);
-		r = finding_add(f, SMBIOS_FINDING_MISMATCH, where, 0,
+		r = smbios_finding_add(f, SMBIOS_FINDING_MISMATCH, where, 0,
 				"%s has no counterpart: the table holds %zu type 11 structures", entries[k].name, n_t11);
 	}
 	return r < 0 ? r : (int) (f->n - before);
@@ -711,7 +709,7 @@ int smbios_check_page_size(const struct raw_blob *entries, size_t n_entries, siz
 		if (entries[i].len <= page_size)
 			continue;
 		snprintf(where, sizeof(where), "entries/%s/raw", entries[i].name);
-		r = finding_add(f, SMBIOS_FINDING_PAST_PAGE, where, page_size,
+		r = smbios_finding_add(f, SMBIOS_FINDING_PAST_PAGE, where, page_size,
 				"%s is %zu bytes and %s reads only the first %zu: strings past byte %zu are cut or lost",
 				entries[i].name, entries[i].len, who, page_size, page_size);
 		if (r < 0)

@@ -85,6 +85,7 @@ enum smbios_finding_kind {
 	SMBIOS_FINDING_TABLE,          /* walk problems: count not reached, no end-of-table */
 	SMBIOS_FINDING_MISMATCH,       /* entries/ and tables/DMI disagree */
 	SMBIOS_FINDING_PAST_PAGE,      /* an entry is larger than a page: systemd < 257 reads one */
+	SMBIOS_FINDING_SOURCE,         /* a part of the picture is missing (no tables/, no entries/) */
 	_SMBIOS_FINDING_MAX,
 };
 
@@ -101,6 +102,11 @@ struct smbios_findings {
 	struct smbios_finding *v;
 	size_t n;
 };
+
+/* Appends one finding (message printf-formatted). f may be NULL (then nothing is kept).
+ * Returns 0 or -ENOMEM. */
+int smbios_finding_add(struct smbios_findings *f, enum smbios_finding_kind kind, const char *where,
+		       size_t offset, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Stable token for JSON: "short-structure", "count-wrapped", ... */
 const char *smbios_finding_kind_name(enum smbios_finding_kind k);
