@@ -1,0 +1,160 @@
+/* check: snapshot + manifest + verify, with a verdict in every case. */
+#include "check.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "transport.h"
+
+static int set_error(struct check *c, int r, char *message)
+{
+	free(c->error);
+	c->error = message ? message : strdup("out of memory");
+	c->verdict = VERDICT_ERROR;
+	return r < 0 ? r : -EINVAL;
+}
+
+int check_load_manifest(const struct cli_ctx *ctx, const struct manifest_opts *o, struct check *c)
+{
+	char *error = NULL, *label = NULL;
+	int r;
+	if (o->file)
+		r = manifest_source_file(o->file, &c->bytes, &error);
+	else {
+		label = o->label ? strdup(o->label) : cmdline_value(ctx->root, "credscope.manifest-label");
+		r = manifest_source_label(label ? label : MANIFEST_DEFAULT_LABEL, o->wait_seconds, &c->bytes, &error);
+		free(label);
+	}
+	if (r < 0)
+		return set_error(c, r, error);
+	if (digest_sha256_hex(c->bytes.data, c->bytes.len, c->manifest_sha256) < 0)
+		return set_error(c, -EIO, strdup("hashing the manifest failed"));
+	r = manifest_parse((const char *)c->bytes.data, c->bytes.len, &c->manifest, &error);
+	if (r < 0) {
+		char *msg = NULL;
+		if (asprintf(&msg, "%s: %s", c->bytes.source, error ? error : "cannot be parsed") < 0)
+			msg = NULL;
+		free(error);
+		return set_error(c, r, msg);
+	}
+	c->have_manifest = true;
+	return 0;
+}
+
+int check_run(const struct cli_ctx *ctx, const struct manifest_opts *o, struct check *c)
+{
+	int r;
+	memset(c, 0, sizeof *c);
+	c->verdict = VERDICT_ERROR;
+	if (snapshot_load(ctx, &c->snap) < 0) {
+		set_error(c, -EIO, strdup("the credential sources or the store could not be read"));
+		return 2;
+	}
+	c->have_snapshot = true;
+	if (check_load_manifest(ctx, o, c) < 0)
+		return 2;
+	r = verify_run(&c->manifest, &c->snap.store, &c->snap.pred, &c->result);
+	if (r < 0) {
+		set_error(c, r, strdup("out of memory while verifying"));
+		return 2;
+	}
+	c->verdict = c->result.verdict;
+	return verdict_exit_status(c->verdict);
+}
+
+void check_free(struct check *c)
+{
+	verify_result_free(&c->result);
+	if (c->have_manifest)
+		manifest_free(&c->manifest);
+	manifest_bytes_free(&c->bytes);
+	if (c->have_snapshot)
+		snapshot_free(&c->snap);
+	free(c->error);
+	memset(c, 0, sizeof *c);
+}
+
+void check_print(const struct check *c, bool color)
+{
+	static const char *const headers[] = { "STATUS", "NAME", "KIND", "RULE", "FINDING" };
+	struct table *t = table_new(5, headers);
+	for (size_t i = 0; t && i < c->result.n_findings; i++) {
+		const struct finding *f = &c->result.findings[i];
+		const char *cells[] = { f->failure ? "FAIL" : "WARN", f->name[0] ? f->name : "-",
+					finding_kind_name(f->kind), f->rule, f->message };
+		enum color colors[] = { f->failure ? COLOR_RED : COLOR_YELLOW, COLOR_NONE, COLOR_NONE,
+					COLOR_NONE, COLOR_NONE };
+		table_add_row(t, cells, colors);
+	}
+	if (c->error)
+		fprintf(stderr, "credscope: %s\n", c->error);
+	if (t && table_rows(t))
+		table_print(t, stdout, color);
+	else if (c->verdict == VERDICT_PASS)
+		printf("All %zu expected credentials verified.\n", c->manifest.n_entries);
+	table_free(t);
+	check_print_verdict(c);
+}
+
+void check_print_verdict(const struct check *c)
+{
+	printf("CREDSCOPE-VERDICT: %s %zu findings\n", verdict_name(c->verdict), c->result.n_findings);
+	fflush(stdout);
+}
+
+/* Parses the options verify and report share; returns 0, 1 for --help, or 2 (usage). */
+int parse_manifest_opts(int argc, char **argv, struct manifest_opts *o, const char **to, int *timeout_s,
+			void (*help)(void))
+{
+	static const struct option opts[] = {
+		{ "manifest", required_argument, NULL, 'm' },
+		{ "manifest-label", required_argument, NULL, 'l' },
+		{ "wait-label", required_argument, NULL, 'w' },
+		{ "to", required_argument, NULL, 't' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	char *end;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': o->file = optarg; break;
+		case 'l': o->label = optarg; break;
+		case 'w':
+			o->wait_seconds = (unsigned)strtoul(optarg, &end, 10);
+			if (!*optarg || *end || o->wait_seconds > 3600)
+				goto usage;
+			break;
+		case 't':
+			if (!to)
+				goto usage;
+			*to = optarg;
+			break;
+		case 'T':
+			if (!timeout_s)
+				goto usage;
+			*timeout_s = (int)strtol(optarg, &end, 10);
+			if (!*optarg || *end || *timeout_s < 0 || *timeout_s > 86400)
+				goto usage;
+			break;
+		case 'h': help(); return 1;
+		default: goto usage;
+		}
+	}
+	if (optind < argc || (o->file && o->label))
+		goto usage;
+	return 0;
+usage:
+	fprintf(stderr, "credscope %s: %s; see credscope %s --help\n", argv[0],
+		optind < argc && c == -1 ? "unexpected argument" :
+		o->file && o->label ? "give --manifest or --manifest-label, not both" :
+		"unknown option or bad value", argv[0]);
+	return 2;
+}
+

@@ -1,0 +1,48 @@
+/* check: one whole verification (snapshot, manifest, verify), shared by `verify`, `explain`
+ * and `report`.
+ *
+ * Promise: check_run() always ends with a verdict: pass/fail from verify_run(), or error
+ * with one sentence in `error` (unreadable root, no expectations disk, malformed manifest:
+ * the manifest parser's message names the field). It prints nothing; callers decide.
+ */
+#pragma once
+#include <stdbool.h>
+
+#include "cli.h"
+#include "manifest.h"
+#include "manifest_source.h"
+#include "snapshot.h"
+#include "verify.h"
+
+struct manifest_opts {
+	const char *file;            /* --manifest FILE */
+	const char *label;           /* --manifest-label LABEL; NULL = credscope.manifest-label= or "credscope" */
+	unsigned wait_seconds;       /* --wait-label SECONDS */
+};
+
+struct check {
+	struct snapshot snap;
+	bool have_snapshot;
+	struct manifest_bytes bytes;
+	struct manifest manifest;
+	bool have_manifest;
+	char manifest_sha256[DIGEST_HEX_LEN + 1];
+	struct verify_result result;
+	enum verdict verdict;
+	char *error;
+};
+
+/* Returns the exit status (0, 1, 2); c is filled in every case and freed by check_free(). */
+int check_run(const struct cli_ctx *ctx, const struct manifest_opts *o, struct check *c);
+/* Only the manifest half (used by `explain`); returns 0 or -errno with c->error set. */
+int check_load_manifest(const struct cli_ctx *ctx, const struct manifest_opts *o, struct check *c);
+void check_free(struct check *c);
+/* Prints the findings as an aligned table and the console verdict line. */
+void check_print(const struct check *c, bool color);
+/* The console verdict line without its newline, e.g. "CREDSCOPE-VERDICT: fail 2 findings". */
+void check_print_verdict(const struct check *c);
+/* Parses the options `verify` and `report` share (--manifest, --manifest-label, --wait-label,
+ * and for report --to, --timeout; pass NULL to refuse those). Returns 0, 1 after --help, or
+ * 2 after a usage error (already printed). */
+int parse_manifest_opts(int argc, char **argv, struct manifest_opts *o, const char **to, int *timeout_s,
+			void (*help)(void));

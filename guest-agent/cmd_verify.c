@@ -1,0 +1,54 @@
+/* cmd_verify: `credscope verify [--manifest FILE | --manifest-label LABEL]`. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli.h"
+#include "report.h"
+
+static void verify_help(void)
+{
+	printf("Usage: credscope [GLOBAL OPTIONS] verify [--manifest FILE | --manifest-label LABEL]\n"
+	       "                 [--wait-label SECONDS]\n\n"
+	       "Compares /run/credentials/@system and systemd's predicted import with the manifest.\n"
+	       "Without --manifest, reads manifest.json from the filesystem labelled by\n"
+	       "credscope.manifest-label= on the kernel command line, or \"credscope\".\n\n"
+	       "  --manifest FILE          the manifest (JSON, see credscope(1))\n"
+	       "  --manifest-label LABEL   mount the filesystem with this label read-only, privately\n"
+	       "  --wait-label SECONDS     wait up to SECONDS for that filesystem to appear (default 0)\n\n"
+	       "Prints each finding and the line CREDSCOPE-VERDICT: pass|fail|error N findings.\n"
+	       "Exit status: 0 all verified, 1 a verification failed, 2 usage error, unreadable input\n"
+	       "or malformed manifest.\n");
+}
+
+int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct manifest_opts o = { 0 };
+	struct check c;
+	int r = parse_manifest_opts(argc, argv, &o, NULL, NULL, verify_help);
+	if (r)
+		return r == 1 ? 0 : 2;
+	int status = check_run(ctx, &o, &c);
+	if (ctx->json) {
+		struct report_input in = {
+			.pred = c.have_snapshot ? &c.snap.pred : NULL,
+			.store = &c.snap.store,
+			.manifest = c.have_manifest ? &c.manifest : NULL,
+			.manifest_source = c.bytes.source,
+			.manifest_sha256 = c.bytes.source ? c.manifest_sha256 : NULL,
+			.result = &c.result, .verdict = c.verdict, .kernel = c.snap.kernel, .error = c.error,
+		};
+		json_t *j = report_build_verify(&in);
+		if (j)
+			json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(j);
+		if (c.error)
+			fprintf(stderr, "credscope: %s\n", c.error);
+	} else
+		check_print(&c, ctx->color);
+	check_free(&c);
+	return status;
+}

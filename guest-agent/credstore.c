@@ -1,0 +1,359 @@
+/* credstore: reads /run/credentials/@system under a root and judges its filesystem. */
+#include "credstore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+
+const char *store_security_name(enum store_security sec)
+{
+	switch (sec) {
+	case STORE_SECURITY_SECURE: return "secure";
+	case STORE_SECURITY_WEAK: return "weak";
+	case STORE_SECURITY_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
+const char *store_file_problem_name(enum store_file_problem p)
+{
+	switch (p) {
+	case STORE_FILE_OK: return "ok";
+	case STORE_FILE_SYMLINK: return "symlink";
+	case STORE_FILE_NOT_REGULAR: return "not-regular";
+	case STORE_FILE_UNREADABLE: return "unreadable";
+	case STORE_FILE_TOO_LARGE: return "too-large";
+	}
+	return "?";
+}
+
+bool store_file_insecure(const struct store_file *f)
+{
+	return (f->mode & 0377) != 0;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; ) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 | (r[3] - '0'));
+			r += 4;
+		} else
+			*w++ = *r++;
+	}
+	*w = '\0';
+}
+
+static bool path_covers(const char *mp, const char *path)
+{
+	size_t n = strlen(mp);
+	if (strcmp(mp, "/") == 0)
+		return path[0] == '/';
+	return strncmp(mp, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool has_option(const char *opts, const char *opt)
+{
+	size_t n = strlen(opt);
+	for (const char *p = opts; p && *p; ) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && strncmp(p, opt, n) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* Splits one mountinfo line into mount point, per-mount options, fstype, super options.
+ * Returns false for a line that does not have that shape. */
+static bool split_mountinfo_line(char *line, char **mp, char **mopts, char **fstype, char **sopts)
+{
+	char *save = NULL, *tok;
+	int field = 0;
+	*mp = *mopts = *fstype = *sopts = NULL;
+	for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
+		if (field == 4)
+			*mp = tok;
+		else if (field == 5)
+			*mopts = tok;
+		else if (field > 5 && strcmp(tok, "-") == 0) {
+			*fstype = strtok_r(NULL, " \n", &save);
+			(void)strtok_r(NULL, " \n", &save);   /* source */
+			*sopts = strtok_r(NULL, " \n", &save);
+			break;
+		}
+	}
+	return *mp && *mopts && *fstype;
+}
+
+int credstore_parse_mountinfo(const char *text, const char *path, struct credstore *s)
+{
+	char *copy = strdup(text), *save = NULL;
+	size_t best_len = 0;
+	if (!copy)
+		return -ENOMEM;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *mp, *mopts, *fstype, *sopts;
+		if (!split_mountinfo_line(line, &mp, &mopts, &fstype, &sopts))
+			continue;
+		unescape_octal(mp);
+		if (!path_covers(mp, path) || strlen(mp) < best_len)
+			continue;
+		/* later lines stack on earlier ones: ">=" keeps the last mount of a point */
+		best_len = strlen(mp);
+		free(s->fs_type);
+		free(s->mount_point);
+		free(s->mount_options);
+		s->fs_type = strdup(fstype);
+		s->mount_point = strdup(mp);
+		if (asprintf(&s->mount_options, "%s%s%s", mopts, sopts ? "," : "", sopts ? sopts : "") < 0)
+			s->mount_options = NULL;
+		if (!s->fs_type || !s->mount_point || !s->mount_options) {
+			free(copy);
+			return -ENOMEM;
+		}
+		s->fs_known = true;
+		s->is_mount_point = strcmp(mp, path) == 0;
+		s->read_only = has_option(mopts, "ro") || (sopts && has_option(sopts, "ro"));
+		s->noswap = has_option(mopts, "noswap") || (sopts && has_option(sopts, "noswap"));
+	}
+	free(copy);
+	return 0;
+}
+
+enum store_security credstore_judge(const struct credstore *s, unsigned systemd_version)
+{
+	if (!s->fs_known)
+		return STORE_SECURITY_UNKNOWN;
+	if (strcmp(s->fs_type, "ramfs") == 0)
+		return STORE_SECURITY_SECURE;
+	/* 257 (commit 2af17b5e) also accepts tmpfs mounted with noswap; 252/254 test only
+	 * for RAMFS_MAGIC, so their systemd-creds calls the same mount "weak". */
+	if (strcmp(s->fs_type, "tmpfs") == 0 && s->noswap && (systemd_version == 0 || systemd_version >= 257))
+		return STORE_SECURITY_SECURE;
+	return STORE_SECURITY_WEAK;
+}
+
+const char *credstore_weak_reason(const struct credstore *s)
+{
+	if (!s->fs_known)
+		return "no mount covering it was found in /proc/self/mountinfo";
+	if (strcmp(s->fs_type, "tmpfs") == 0 && s->noswap)
+		return "it is on tmpfs with noswap, which systemd before 257 does not count as secure";
+	if (strcmp(s->fs_type, "tmpfs") == 0)
+		return "it is on tmpfs without noswap, so its contents can be swapped to disk";
+	return "it is not on ramfs or a tmpfs with noswap, so its contents can reach disk";
+}
+
+/* Reads at most max bytes of fd into a buffer with one spare byte (for a NUL); -EFBIG when
+ * there is more. Grows by copying, not realloc: old blocks held secret bytes. */
+static int read_bounded(int fd, size_t max, uint8_t **out, size_t *out_len)
+{
+	size_t cap = 4096, len = 0;
+	uint8_t *buf = malloc(cap);
+	int r = 0;
+	while (buf) {
+		if (len + 1 >= cap) {
+			uint8_t *nb = len > max ? NULL : malloc(cap * 2);
+			if (!nb) {
+				r = len > max ? -EFBIG : -ENOMEM;
+				break;
+			}
+			memcpy(nb, buf, len);
+			secret_clear(buf, len);
+			free(buf);
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0) {
+			if (len > max) {
+				r = -EFBIG;
+				break;
+			}
+			buf[len] = 0;
+			*out = buf;
+			*out_len = len;
+			return 0;
+		}
+		len += (size_t)n;
+	}
+	if (!buf)
+		return -ENOMEM;
+	secret_clear(buf, len);
+	free(buf);
+	return r;
+}
+
+static void load_file(int dfd, struct store_file *f)
+{
+	struct stat st;
+	if (fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		f->problem = STORE_FILE_UNREADABLE;
+		f->error = errno;
+		return;
+	}
+	f->size = (size_t)st.st_size;
+	f->mode = st.st_mode;
+	f->uid = st.st_uid;
+	f->gid = st.st_gid;
+	if (S_ISLNK(st.st_mode)) {
+		f->problem = STORE_FILE_SYMLINK;
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		f->problem = STORE_FILE_NOT_REGULAR;
+		return;
+	}
+	if (st.st_size > (off_t)CREDSTORE_FILE_MAX) {
+		f->problem = STORE_FILE_TOO_LARGE;
+		return;
+	}
+	int fd = openat(dfd, f->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		f->problem = STORE_FILE_UNREADABLE;
+		f->error = errno;
+		return;
+	}
+	int r = read_bounded(fd, CREDSTORE_FILE_MAX, &f->data, &f->size);
+	close(fd);
+	if (r == -EFBIG)
+		f->problem = STORE_FILE_TOO_LARGE;
+	else if (r < 0) {
+		f->problem = STORE_FILE_UNREADABLE;
+		f->error = -r;
+	}
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct store_file *)a)->name, ((const struct store_file *)b)->name);
+}
+
+static int load_files(int dfd, struct credstore *s)
+{
+	DIR *d = fdopendir(dfd);
+	size_t cap = 0;
+	struct dirent *de;
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (s->n_files == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct store_file *nf = realloc(s->files, ncap * sizeof *nf);
+			if (!nf)
+				break;
+			s->files = nf;
+			cap = ncap;
+		}
+		struct store_file *f = &s->files[s->n_files];
+		memset(f, 0, sizeof *f);
+		if (!(f->name = strdup(de->d_name)))
+			break;
+		s->n_files++;
+		load_file(dirfd(d), f);
+	}
+	int r = errno ? -errno : 0;
+	closedir(d);
+	if (r < 0)
+		return r;
+	if (s->n_files)
+		qsort(s->files, s->n_files, sizeof *s->files, cmp_file);
+	return 0;
+}
+
+static int load_mountinfo(const char *root, struct credstore *s)
+{
+	char *path = NULL;
+	int fd, r;
+	uint8_t *text = NULL;
+	size_t len = 0;
+	if (asprintf(&path, "%s/proc/self/mountinfo", root) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return 0;   /* fs_known stays false: judged "unknown" */
+	r = read_bounded(fd, 16u * 1024u * 1024u, &text, &len);
+	close(fd);
+	if (r < 0)
+		return 0;
+	r = credstore_parse_mountinfo((char *)text, CREDSTORE_PATH, s);
+	free(text);
+	return r;
+}
+
+int credstore_load(const char *root, unsigned systemd_version, struct credstore *out)
+{
+	char *path = NULL;
+	int r;
+	memset(out, 0, sizeof *out);
+	if (asprintf(&path, "%s%s", strcmp(root, "/") == 0 ? "" : root, CREDSTORE_PATH) < 0)
+		return -ENOMEM;
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0 && errno != ENOENT) {
+		r = -errno;
+		fprintf(stderr, "credscope: cannot open %s: %s\n", path, strerror(errno));
+		free(path);
+		return r;
+	}
+	out->exists = dfd >= 0;
+	if (dfd >= 0 && (r = load_files(dfd, out)) < 0) {
+		fprintf(stderr, "credscope: cannot list %s: %s\n", path, strerror(-r));
+		free(path);
+		credstore_free(out);
+		return r;
+	}
+	free(path);
+	r = load_mountinfo(strcmp(root, "/") == 0 ? "" : root, out);
+	if (r < 0) {
+		credstore_free(out);
+		return r;
+	}
+	out->judged_as = systemd_version ? systemd_version : 257;
+	out->security = credstore_judge(out, systemd_version);
+	return 0;
+}
+
+const struct store_file *credstore_find(const struct credstore *s, const char *name)
+{
+	struct store_file key = { .name = (char *)name };
+	if (!s->n_files)
+		return NULL;
+	return bsearch(&key, s->files, s->n_files, sizeof key, cmp_file);
+}
+
+void credstore_free(struct credstore *s)
+{
+	for (size_t i = 0; i < s->n_files; i++) {
+		secret_clear(s->files[i].data, s->files[i].size);
+		free(s->files[i].data);
+		free(s->files[i].name);
+	}
+	free(s->files);
+	free(s->fs_type);
+	free(s->mount_point);
+	free(s->mount_options);
+	memset(s, 0, sizeof *s);
+}

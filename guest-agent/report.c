@@ -1,0 +1,149 @@
+/* report: builds the guest → host report with jansson. */
+#include "report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "digest.h"
+#include "explain.h"
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *build_env(const struct import_env *env)
+{
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:I}",
+			 "container", env->in_container, "confidential_vm", env->confidential_vm,
+			 "credentials_dir_preset", env->credentials_dir_preset,
+			 "import_disabled", env->import_disabled, "dmi_sysfs", env->dmi_sysfs_present,
+			 "fw_cfg", env->fw_cfg_present, "page_size", (json_int_t)env->page_size);
+}
+
+json_t *report_json_sources(const struct prediction *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && p && i < p->n_cands; i++) {
+		const struct cred_candidate *c = &p->cands[i];
+		json_array_append_new(a, json_pack("{s:s, s:o, s:I, s:b, s:o, s:s, s:o}",
+			"source", cred_source_name(c->source), "origin", str_or_null(c->origin),
+			"length", (json_int_t)c->raw_len, "binary", c->binary, "name", str_or_null(c->name),
+			"fate", cred_fate_name(c->fate), "detail", str_or_null(c->detail)));
+	}
+	return a;
+}
+
+json_t *report_json_store(const struct credstore *s)
+{
+	return json_pack("{s:s, s:b, s:o, s:b, s:b}", "path", CREDSTORE_PATH, "exists", s->exists,
+			 "fs", str_or_null(s->fs_known ? s->fs_type : NULL),
+			 "secure", s->security == STORE_SECURITY_SECURE, "read_only", s->read_only);
+}
+
+static json_t *build_credential(const struct report_input *in, const struct store_file *f)
+{
+	struct name_facts nf;
+	char mode[8], hex[DIGEST_HEX_LEN + 1];
+	name_facts_collect(in->pred, f->name, &nf);
+	snprintf(mode, sizeof mode, "%04o", (unsigned)(f->mode & 07777));
+	json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:s}", "name", f->name, "size", (json_int_t)f->size,
+			      "mode", mode, "uid", (json_int_t)f->uid, "gid", (json_int_t)f->gid,
+			      "source", nf.winner ? cred_source_name(nf.winner->source) : "unknown");
+	if (!o)
+		return NULL;
+	if (f->problem != STORE_FILE_OK)
+		json_object_set_new(o, "problem", json_string(store_file_problem_name(f->problem)));
+	else if (in->manifest && in->manifest->key &&
+		 digest_hmac_sha256_hex(in->manifest->key, in->manifest->key_len, f->data, f->size, hex) == 0)
+		json_object_set_new(o, "hmac-sha256", json_string(hex));
+	return o;
+}
+
+json_t *report_json_findings(const struct verify_result *r)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && r && i < r->n_findings; i++) {
+		const struct finding *f = &r->findings[i];
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", f->name,
+			"kind", finding_kind_name(f->kind), "rule", f->rule, "message", f->message,
+			"failure", f->failure));
+	}
+	return a;
+}
+
+json_t *report_json_credentials(const struct report_input *in)
+{
+	json_t *creds = json_array();
+	for (size_t i = 0; creds && i < in->store->n_files; i++)
+		json_array_append_new(creds, build_credential(in, &in->store->files[i]));
+	return creds;
+}
+
+static json_t *build_systemd(const struct import_env *env)
+{
+	return json_pack("{s:I, s:b}", "version", (json_int_t)env->systemd_version, "detected", env->version_detected);
+}
+
+static json_t *build_manifest(const struct report_input *in)
+{
+	return in->manifest_source
+		? json_pack("{s:s, s:o}", "source", in->manifest_source, "sha256", str_or_null(in->manifest_sha256))
+		: json_null();
+}
+
+json_t *report_build(const struct report_input *in)
+{
+	json_t *creds = report_json_credentials(in);
+	struct import_env none = { 0 };
+	const struct import_env *env = in->pred ? &in->pred->env : &none;
+	json_t *o = json_pack("{s:i, s:{s:s}, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+			      "credscope-report", 1, "agent", "version", CREDSCOPE_VERSION,
+			      "systemd", build_systemd(env),
+			      "kernel", in->kernel ? in->kernel : "unknown", "manifest", build_manifest(in),
+			      "env", build_env(env), "sources", report_json_sources(in->pred),
+			      "store", report_json_store(in->store), "credentials", creds,
+			      "findings", report_json_findings(in->result), "verdict", verdict_name(in->verdict));
+	if (o && in->error)
+		json_object_set_new(o, "error", json_string(in->error));
+	return o;
+}
+
+json_t *report_build_verify(const struct report_input *in)
+{
+	struct import_env none = { 0 };
+	json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:s}", "manifest", build_manifest(in),
+			      "systemd", build_systemd(in->pred ? &in->pred->env : &none),
+			      "findings", report_json_findings(in->result),
+			      "failures", (json_int_t)(in->result ? in->result->n_failures : 0),
+			      "verdict", verdict_name(in->verdict));
+	if (o && in->error)
+		json_object_set_new(o, "error", json_string(in->error));
+	return o;
+}
+
+json_t *report_build_list(const struct report_input *in)
+{
+	const struct prediction *p = in->pred;
+	json_t *imported = json_array();
+	for (size_t i = 0; imported && i < p->n_cands; i++)
+		if (p->cands[i].fate == FATE_IMPORTED || p->cands[i].fate == FATE_IMPORTED_TRUNCATED)
+			json_array_append_new(imported, json_pack("{s:s, s:s, s:I, s:b}", "name", p->cands[i].name,
+				"source", cred_source_name(p->cands[i].source),
+				"size", (json_int_t)p->cands[i].imported_len,
+				"truncated", p->cands[i].fate == FATE_IMPORTED_TRUNCATED));
+	return json_pack("{s:o, s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:o, s:o}",
+			 "systemd", build_systemd(&p->env), "env", build_env(&p->env),
+			 "sources", report_json_sources(p),
+			 "prediction", "imported", imported, "budget_used", (json_int_t)p->budget_used,
+			 "budget_max", (json_int_t)CRED_TOTAL_SIZE_MAX, "skip_reason", str_or_null(p->skip_reason),
+			 "store", report_json_store(in->store), "credentials", report_json_credentials(in));
+}
+
+char *report_dump(const struct report_input *in)
+{
+	json_t *o = report_build(in);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}

@@ -1,0 +1,40 @@
+/* report: the JSON document `credscope report` sends to the host (docs/report.md, v1).
+ *
+ * Promise: report_build() turns the prediction, the store, the manifest and the verify
+ * result into the report object, pure and deterministic. It carries names, sizes, modes,
+ * sources, fates, findings and HMAC-SHA-256(manifest key, value) per stored credential,
+ * never a value: the only function that touches value bytes here is the HMAC.
+ */
+#pragma once
+#include <jansson.h>
+
+#include "credstore.h"
+#include "manifest.h"
+#include "systemd_rules.h"
+#include "verify.h"
+
+struct report_input {
+	const struct prediction *pred;        /* NULL if the sources could not be read */
+	const struct credstore *store;
+	const struct manifest *manifest;      /* NULL when none could be read */
+	const char *manifest_source;          /* "label:credscope", "file:PATH"; NULL if none */
+	const char *manifest_sha256;          /* hex of the manifest bytes; NULL if none */
+	const struct verify_result *result;   /* NULL when verify could not run */
+	enum verdict verdict;
+	const char *kernel;                   /* uname release */
+	const char *error;                    /* why the verdict is "error"; NULL otherwise */
+};
+
+/* Returns a new reference, or NULL on ENOMEM. */
+json_t *report_build(const struct report_input *in);
+/* `verify --json`: manifest, systemd, findings, failures, verdict (docs/json-agent.md). */
+json_t *report_build_verify(const struct report_input *in);
+/* `list --json`: systemd, env, sources, store, credentials, prediction (docs/json-agent.md). */
+json_t *report_build_list(const struct report_input *in);
+/* The parts, shared with the report so every schema describes a thing one way. */
+json_t *report_json_sources(const struct prediction *p);
+json_t *report_json_store(const struct credstore *s);
+json_t *report_json_credentials(const struct report_input *in);
+json_t *report_json_findings(const struct verify_result *r);
+/* Compact JSON text (malloc'd), or NULL on ENOMEM. */
+char *report_dump(const struct report_input *in);

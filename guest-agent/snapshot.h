@@ -1,0 +1,22 @@
+/* snapshot: everything the agent observes about one boot, loaded once per command.
+ *
+ * Promise: snapshot_load() reads every credential source under the root (sources_load),
+ * replays systemd's import for the detected or given version (predict_import), and reads
+ * /run/credentials/@system judged by that version's rule (credstore_load). Errors are
+ * reported on stderr once, here; callers only map them to exit status 2.
+ */
+#pragma once
+#include "cli.h"
+#include "credstore.h"
+#include "systemd_rules.h"
+
+struct snapshot {
+	struct import_env env;
+	struct import_sources sources;
+	struct prediction pred;
+	struct credstore store;
+	char kernel[128];            /* uname release of the running kernel */
+};
+
+int snapshot_load(const struct cli_ctx *ctx, struct snapshot *s);
+void snapshot_free(struct snapshot *s);

@@ -1,0 +1,191 @@
+/* transport: vsock / virtio-serial client with retry, framing and a strict ack parser. */
+#include "transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <linux/vm_sockets.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frame.h"
+
+static int parse_uint(const char *s, size_t len, unsigned *out)
+{
+	unsigned long v = 0;
+	if (len == 0 || len > 10)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int bad_dest(char **error, const char *text, const char *why)
+{
+	if (asprintf(error, "--to %s: %s (use vsock:CID:PORT or serial:NAME)", text, why) < 0)
+		*error = NULL;
+	return -EINVAL;
+}
+
+int report_dest_parse(const char *text, struct report_dest *d, char **error)
+{
+	memset(d, 0, sizeof *d);
+	if (strncmp(text, "vsock:", 6) == 0) {
+		const char *cid = text + 6, *colon = strchr(cid, ':');
+		d->kind = DEST_VSOCK;
+		if (!colon || parse_uint(cid, (size_t)(colon - cid), &d->cid) < 0)
+			return bad_dest(error, text, "CID must be a decimal number");
+		if (parse_uint(colon + 1, strlen(colon + 1), &d->port) < 0)
+			return bad_dest(error, text, "PORT must be a decimal number");
+		return 0;
+	}
+	if (strncmp(text, "serial:", 7) == 0) {
+		const char *name = text + 7;
+		d->kind = DEST_SERIAL;
+		if (!name[0] || strlen(name) >= sizeof d->name || strchr(name, '/') ||
+		    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			return bad_dest(error, text, "NAME must be a port name without '/'");
+		strcpy(d->name, name);
+		return 0;
+	}
+	return bad_dest(error, text, "unknown transport");
+}
+
+char *cmdline_value(const char *root, const char *key)
+{
+	char path[4096], buf[8192], *save = NULL, *found = NULL;
+	size_t klen = strlen(key);
+	snprintf(path, sizeof path, "%s/proc/cmdline", strcmp(root, "/") == 0 ? "" : root);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the last occurrence wins, as for the kernel's own parameters */
+	for (char *w = strtok_r(buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
+		if (strncmp(w, key, klen) == 0 && w[klen] == '=')
+			found = w + klen + 1;
+	return found ? strdup(found) : NULL;
+}
+
+char *report_dest_from_cmdline(const char *root)
+{
+	return cmdline_value(root, "credscope.report");
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool retryable(int e)
+{
+	return e == ECONNREFUSED || e == ENODEV || e == ETIMEDOUT || e == ECONNRESET ||
+	       e == EAFNOSUPPORT || e == ENOENT || e == ENXIO || e == EINTR || e == EHOSTUNREACH ||
+	       e == ENETUNREACH;
+}
+
+static int connect_once(const char *root, const struct report_dest *d)
+{
+	if (d->kind == DEST_SERIAL) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s%s%s", strcmp(root, "/") == 0 ? "" : root, REPORT_SERIAL_DIR, d->name);
+		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+		return fd < 0 ? -errno : fd;
+	}
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = d->cid, .svm_port = d->port };
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int transport_connect(const char *root, const struct report_dest *d, int timeout_ms)
+{
+	long long deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+	long delay = 100;
+	for (;;) {
+		int fd = connect_once(root, d);
+		if (fd >= 0 || !retryable(-fd))
+			return fd;
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			return fd;
+		long nap = delay < left ? delay : (long)left;
+		struct timespec ts = { nap / 1000, (nap % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		delay = delay * 2 > 2000 ? 2000 : delay * 2;
+	}
+}
+
+int ack_parse(const char *buf, size_t len, struct ack *ack)
+{
+	json_error_t err;
+	const char *key;
+	json_t *v;
+	memset(ack, 0, sizeof *ack);
+	json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+	int r = -EBADMSG;
+	if (!o || !json_is_object(o))
+		goto out;
+	json_object_foreach(o, key, v)
+		if (strcmp(key, "credscope-ack") && strcmp(key, "status") && strcmp(key, "message"))
+			goto out;
+	v = json_object_get(o, "credscope-ack");
+	if (!json_is_integer(v) || json_integer_value(v) != 1)
+		goto out;
+	v = json_object_get(o, "status");
+	if (!json_is_string(v) || !(ack->status = strdup(json_string_value(v))))
+		goto out;
+	v = json_object_get(o, "message");
+	if (v && (!json_is_string(v) || !(ack->message = strdup(json_string_value(v)))))
+		goto out;
+	ack->ok = strcmp(ack->status, "ok") == 0;
+	r = 0;
+out:
+	json_decref(o);
+	if (r < 0)
+		ack_free(ack);
+	return r;
+}
+
+void ack_free(struct ack *ack)
+{
+	free(ack->status);
+	free(ack->message);
+	memset(ack, 0, sizeof *ack);
+}
+
+int transport_exchange(int fd, const char *report, size_t len, int timeout_ms, struct ack *ack)
+{
+	uint8_t *buf = NULL;
+	size_t blen = 0;
+	int r = frame_write(fd, report, len);
+	if (r < 0)
+		return r;
+	r = frame_read(fd, TRANSPORT_ACK_MAX, timeout_ms, &buf, &blen);
+	if (r < 0)
+		return r;
+	r = ack_parse((const char *)buf, blen, ack);
+	free(buf);
+	return r;
+}

@@ -1,0 +1,255 @@
+/* verify: manifest vs store vs prediction, as findings with one sentence each. */
+#include "verify.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "explain.h"
+
+const char *finding_kind_name(enum finding_kind k)
+{
+	switch (k) {
+	case FINDING_MISSING: return "missing";
+	case FINDING_MISMATCH: return "mismatch";
+	case FINDING_UNEXPECTED: return "unexpected";
+	case FINDING_PRESENT_BUT_ABSENT_EXPECTED: return "present-but-absent-expected";
+	case FINDING_NOT_DIFFERENT: return "not-different";
+	case FINDING_WEAK_STORE: return "weak-store";
+	case FINDING_ENVIRONMENT: return "environment";
+	}
+	return "?";
+}
+
+const char *verdict_name(enum verdict v)
+{
+	return v == VERDICT_PASS ? "pass" : v == VERDICT_FAIL ? "fail" : "error";
+}
+
+int verdict_exit_status(enum verdict v)
+{
+	return v == VERDICT_PASS ? 0 : v == VERDICT_FAIL ? 1 : 2;
+}
+
+/* Takes ownership of message (NULL means ENOMEM). */
+static int add(struct verify_result *r, const char *name, enum finding_kind kind, const char *rule,
+	       bool failure, char *message)
+{
+	struct finding *nf;
+	if (!message)
+		return -ENOMEM;
+	nf = realloc(r->findings, (r->n_findings + 1) * sizeof *nf);
+	if (!nf) {
+		free(message);
+		return -ENOMEM;
+	}
+	r->findings = nf;
+	nf = &r->findings[r->n_findings];
+	nf->name = strdup(name);
+	if (!nf->name) {
+		free(message);
+		return -ENOMEM;
+	}
+	nf->kind = kind;
+	nf->rule = rule;
+	nf->failure = failure;
+	nf->message = message;
+	r->n_findings++;
+	if (failure) {
+		r->n_failures++;
+		r->verdict = VERDICT_FAIL;
+	}
+	return 0;
+}
+
+static char *msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *msg(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* Whether data has the entry's digest (sha256, or HMAC with the manifest's key). */
+static bool digest_matches(const struct manifest *m, const struct manifest_entry *e,
+			   const uint8_t *data, size_t len)
+{
+	char hex[DIGEST_HEX_LEN + 1];
+	int r;
+	if (e->digest == DIGEST_NONE)
+		return true;
+	if (e->digest == DIGEST_HMAC_SHA256)
+		r = digest_hmac_sha256_hex(m->key, m->key_len, data, len, hex);
+	else
+		r = digest_sha256_hex(data, len, hex);
+	return r == 0 && digest_equal(hex, e->hex);
+}
+
+/* The prediction has an opinion on NAME only when the import ran and some source carried it
+ * (credentials from the initrd or a container manager are invisible to it). */
+static bool prediction_knows(const struct prediction *p, const struct name_facts *nf)
+{
+	return p && !p->skip_reason && nf->n_candidates > 0;
+}
+
+static int check_present(const struct manifest *m, const struct manifest_entry *e,
+			 const struct credstore *s, const struct prediction *p, struct verify_result *out)
+{
+	const struct store_file *f = credstore_find(s, e->name);
+	struct name_facts nf;
+	const char *rule = NULL;
+	char *text;
+	name_facts_collect(p, e->name, &nf);
+	bool winner_ok = nf.winner && digest_matches(m, e, nf.winner->imported, nf.winner->imported_len);
+	if (!f || f->problem != STORE_FILE_OK) {
+		text = explain_absent(p, s, e->name, &rule);
+		return add(out, e->name, FINDING_MISSING, rule, true, text);
+	}
+	bool store_ok = digest_matches(m, e, f->data, f->size);
+	if (e->expect == EXPECT_DIFFERENT) {
+		if (!store_ok)
+			return 0;
+		return add(out, e->name, FINDING_NOT_DIFFERENT, "expected-different", true,
+			   msg("%s arrived with exactly the bytes the manifest says it must differ from.", e->name));
+	}
+	if (!store_ok) {
+		bool dup_ok = nf.duplicate && nf.duplicate->value &&
+			      digest_matches(m, e, nf.duplicate->value, nf.duplicate->value_len);
+		text = explain_different(p, f, e->name, winner_ok, dup_ok, &rule);
+		return add(out, e->name, FINDING_MISMATCH, rule, true, text);
+	}
+	if (prediction_knows(p, &nf) && (!nf.winner || (e->expect == EXPECT_MATCH && !winner_ok))) {
+		text = explain_model_disagrees(p, e->name, &rule);
+		return add(out, e->name, nf.winner ? FINDING_MISMATCH : FINDING_MISSING, rule, true, text);
+	}
+	return 0;
+}
+
+static int check_absent(const struct manifest_entry *e, const struct credstore *s,
+			const struct prediction *p, struct verify_result *out)
+{
+	const struct store_file *f = credstore_find(s, e->name);
+	struct name_facts nf;
+	char sd[64];
+	name_facts_collect(p, e->name, &nf);
+	explain_systemd(p, sd, sizeof sd);
+	if (f)
+		return add(out, e->name, FINDING_PRESENT_BUT_ABSENT_EXPECTED, "expected-absent", true,
+			   nf.winner ? msg("%s is in %s although the manifest expects it absent: %s imported "
+					   "it from %s.", e->name, CREDSTORE_PATH, sd, nf.winner->origin)
+				     : msg("%s is in %s although the manifest expects it absent, and no source "
+					   "credscope can read carries it.", e->name, CREDSTORE_PATH));
+	if (prediction_knows(p, &nf) && nf.winner)
+		return add(out, e->name, FINDING_PRESENT_BUT_ABSENT_EXPECTED, "expected-absent", true,
+			   msg("%s is not in %s, as expected, but %s would import it from %s: PID 1 does "
+			       "not follow %s's rules here.", e->name, CREDSTORE_PATH, sd, nf.winner->origin, sd));
+	return 0;
+}
+
+int verify_entry(const struct manifest *m, const struct manifest_entry *e, const struct credstore *s,
+		 const struct prediction *p, struct verify_result *out)
+{
+	if (e->expect == EXPECT_ABSENT)
+		return check_absent(e, s, p, out);
+	return check_present(m, e, s, p, out);
+}
+
+static int check_store_fs(const struct credstore *s, struct verify_result *out)
+{
+	int r = 0;
+	if (s->security == STORE_SECURITY_WEAK)
+		r = add(out, "", FINDING_WEAK_STORE, "store-fs", false,
+			msg("%s is weak: %s, and systemd-creds %u lists its credentials as \"weak\".",
+			    CREDSTORE_PATH, credstore_weak_reason(s), s->judged_as));
+	if (r == 0 && s->fs_known && !s->read_only)
+		r = add(out, "", FINDING_WEAK_STORE, "store-writable", false,
+			msg("%s is mounted read-write: PID 1 remounts it read-only once it has imported, so "
+			    "the import did not finish or something remounted it.", CREDSTORE_PATH));
+	return r;
+}
+
+static int check_store_file(const struct store_file *f, struct verify_result *out)
+{
+	if (f->problem == STORE_FILE_UNREADABLE)
+		return add(out, f->name, FINDING_ENVIRONMENT, "store-unreadable", false,
+			   msg("%s in %s cannot be read (%s): run credscope as root.", f->name,
+			       CREDSTORE_PATH, strerror(f->error)));
+	if (f->problem != STORE_FILE_OK)
+		return add(out, f->name, FINDING_ENVIRONMENT, "not-regular-file", false,
+			   msg("%s in %s is %s: systemd writes only regular files there, and credscope "
+			       "neither follows nor reads it.", f->name, CREDSTORE_PATH,
+			       f->problem == STORE_FILE_SYMLINK ? "a symbolic link" :
+			       f->problem == STORE_FILE_TOO_LARGE ? "larger than any credential" :
+			       "not a regular file"));
+	if (store_file_insecure(f))
+		return add(out, f->name, FINDING_WEAK_STORE, "file-mode", false,
+			   msg("%s in %s has mode %04o: systemd-creds calls it insecure because bits "
+			       "other than owner-read are set.", f->name, CREDSTORE_PATH,
+			       (unsigned)(f->mode & 07777)));
+	return 0;
+}
+
+int verify_store(const struct credstore *s, const struct prediction *p, struct verify_result *out)
+{
+	int r = 0;
+	if (p && p->skip_reason)
+		r = add(out, "", FINDING_ENVIRONMENT, "import-skipped", false,
+			msg("PID 1 imports no credentials on this boot: %s.", p->skip_reason));
+	if (r == 0 && s->exists)
+		r = check_store_fs(s, out);
+	for (size_t i = 0; r == 0 && i < s->n_files; i++)
+		r = check_store_file(&s->files[i], out);
+	return r;
+}
+
+static int check_strict(const struct manifest *m, const struct credstore *s, const struct prediction *p,
+			struct verify_result *out)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < s->n_files; i++) {
+		const struct store_file *f = &s->files[i];
+		struct name_facts nf;
+		if (manifest_find(m, f->name))
+			continue;
+		name_facts_collect(p, f->name, &nf);
+		r = add(out, f->name, FINDING_UNEXPECTED, "strict", true,
+			msg("%s is in %s but not in the manifest, which is strict: it came from %s.", f->name,
+			    CREDSTORE_PATH, nf.winner && nf.winner->origin ? nf.winner->origin
+									: "no source credscope can read"));
+	}
+	return r;
+}
+
+int verify_run(const struct manifest *m, const struct credstore *s, const struct prediction *p,
+	       struct verify_result *out)
+{
+	int r = 0;
+	memset(out, 0, sizeof *out);
+	out->verdict = VERDICT_PASS;
+	for (size_t i = 0; r == 0 && i < m->n_entries; i++)
+		r = verify_entry(m, &m->entries[i], s, p, out);
+	if (r == 0 && m->strict)
+		r = check_strict(m, s, p, out);
+	if (r == 0)
+		r = verify_store(s, p, out);
+	if (r < 0)
+		verify_result_free(out);
+	return r;
+}
+
+void verify_result_free(struct verify_result *r)
+{
+	for (size_t i = 0; i < r->n_findings; i++) {
+		free(r->findings[i].name);
+		free(r->findings[i].message);
+	}
+	free(r->findings);
+	memset(r, 0, sizeof *r);
+}
