@@ -1,0 +1,110 @@
+/* case: one harness test case (shared/DESIGN.md "Harness case", extended in docs/harness.md).
+ *
+ * Promise: case_parse() reads a case document strictly (unknown fields, duplicate keys,
+ * wrong types are errors whose message names the file and the field, e.g.
+ * "cases/x.json: credentials[2].via: ..."). Values given inline are test data, not secrets;
+ * credentials from "file" or "random" are secrets and are only read when a run starts
+ * (case_cred_load()). case_view() merges the per-image overrides ("by_image") for one
+ * image flavor, so the runner never has to know about them.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CASE_MAX_SIZE (1024u * 1024u)
+#define CASE_RANDOM_MAX (2u * 1024u * 1024u)
+#define FW_CFG_NAME_MAX 55u
+#define FW_CFG_CRED_PREFIX "opt/io.systemd.credentials/"
+
+enum cred_via { VIA_SMBIOS, VIA_SMBIOS_BINARY, VIA_FW_CFG, VIA_CMDLINE };
+enum case_expect { CEXPECT_EXACT, CEXPECT_ABSENT, CEXPECT_PRESENT, CEXPECT_DIFFERENT };
+enum case_outcome { OUTCOME_PASS, OUTCOME_FAIL, OUTCOME_ERROR };
+
+struct case_cred {
+	char *name;
+	enum cred_via via;
+	char *value;          /* inline test value (not secret), or NULL */
+	size_t value_len;
+	char *file;           /* absolute path, or NULL: a secret read at start */
+	size_t random_len;    /* > 0: a fresh random secret of this size per run */
+};
+
+struct case_expectation {
+	char *name;
+	enum case_expect kind;
+};
+
+/* "expect_fate": some report source must have this fate (count: exactly that many). */
+struct case_fate {
+	char *name;           /* NULL: any name */
+	char *source;         /* NULL: any source */
+	char *fate;
+	int count;            /* -1: at least one */
+};
+
+struct case_override {
+	char *image;
+	struct case_expectation *expect;
+	size_t n_expect;
+	struct case_fate *fates;
+	size_t n_fates;
+	bool has_outcome;
+	enum case_outcome outcome;
+	char *diagnosis;
+};
+
+struct test_case {
+	char *path;           /* as given */
+	char *name;
+	char **images;        /* NULL: every flavor the runner knows */
+	size_t n_images;
+	char *machine;        /* q35, pc, microvm */
+	struct case_cred *creds;
+	size_t n_creds;
+	char **oem_strings;
+	size_t n_oem_strings;
+	struct case_expectation *expect;
+	size_t n_expect;
+	struct case_fate *fates;
+	size_t n_fates;
+	struct case_override *overrides;
+	size_t n_overrides;
+	bool strict;
+	enum case_outcome outcome;   /* expected host verdict, default pass */
+	char *diagnosis;             /* substring the host diagnosis must contain, or NULL */
+	char *cmdline_extra;         /* test-only kernel command line additions */
+	unsigned first_contact_s;    /* 0: runner default */
+	unsigned verdict_s;
+	unsigned memory_mb;          /* 0: runner default */
+};
+
+/* One case as seen for one image flavor (pointers into the test_case; free with free()). */
+struct case_view {
+	const struct test_case *tc;
+	const char *image;
+	struct case_expectation *expect;   /* malloc'd array, override wins per name */
+	size_t n_expect;
+	const struct case_fate **fates;    /* malloc'd array of pointers */
+	size_t n_fates;
+	enum case_outcome outcome;
+	const char *diagnosis;
+};
+
+int case_parse(const char *buf, size_t len, const char *path, struct test_case *out, char **error);
+int case_load(const char *path, struct test_case *out, char **error);
+void case_free(struct test_case *tc);
+bool case_runs_on(const struct test_case *tc, const char *image);
+int case_view(const struct test_case *tc, const char *image, struct case_view *out);
+void case_view_free(struct case_view *v);
+/* The expectation for NAME in the view; CEXPECT_EXACT when the case says nothing. */
+enum case_expect case_view_expect(const struct case_view *v, const char *name, bool *listed);
+
+/* Reads/generates the bytes of one credential. Secret ones land in a buffer the caller
+ * must secret_clear() and free(). Errors name the credential and the file, never bytes. */
+int case_cred_load(const struct case_cred *c, uint8_t **out, size_t *out_len, char **error);
+bool case_cred_is_secret(const struct case_cred *c);
+
+const char *cred_via_name(enum cred_via v);
+const char *case_expect_name(enum case_expect k);
+const char *case_outcome_name(enum case_outcome o);

@@ -1,0 +1,35 @@
+/* console: follows a guest's serial console log as it grows and derives what the guest is
+ * doing from it: the boot phase (firmware, kernel, systemd, report), a kernel panic, the
+ * agent's "CREDSCOPE-VERDICT:" line, and the last lines for a failure report. The log is
+ * guest-controlled text: it is only searched and copied, never interpreted further. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONSOLE_TAIL_LINES 25
+
+enum boot_phase { PHASE_FIRMWARE, PHASE_KERNEL, PHASE_SYSTEMD, PHASE_REPORT };
+
+struct console_watch {
+	int fd;                       /* the log, opened for reading */
+	enum boot_phase phase;
+	bool any_output;
+	bool panicked;
+	char panic_line[160];
+	char verdict_line[160];       /* "CREDSCOPE-VERDICT: ..." once seen */
+	char partial[512];            /* the current unfinished line */
+	size_t partial_len;
+	char *tail[CONSOLE_TAIL_LINES];
+	size_t tail_next;
+	long long last_output_ms;
+};
+
+int console_watch_open(struct console_watch *w, const char *path);
+/* Reads what is new. Returns the number of bytes read, or -errno. */
+int console_watch_update(struct console_watch *w, long long now_ms);
+/* Consumes a chunk of console bytes (exposed for unit tests). */
+void console_watch_feed(struct console_watch *w, const char *buf, size_t len, long long now_ms);
+/* The last lines, joined with '\n' (malloc'd). */
+char *console_watch_tail(const struct console_watch *w, size_t max_lines);
+void console_watch_close(struct console_watch *w);
+const char *boot_phase_name(enum boot_phase p);

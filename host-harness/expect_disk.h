@@ -1,0 +1,11 @@
+/* expect_disk: the expectations disk a guest finds by label (docs/report.md): a small ext4
+ * image labelled "credscope" holding manifest.json at its root, built with
+ * `mkfs.ext4 -d` (no loop mount, no root needed) inside the run's private directory.
+ * The manifest holds digests and the per-run HMAC key, never credential values. */
+#pragma once
+
+#define EXPECT_DISK_LABEL "credscope"
+
+/* Writes DIR/expect/manifest.json and DIR/expect.img. *image is malloc'd. On failure
+ * *error (malloc'd) names the step and mkfs.ext4's own message. */
+int expect_disk_create(const char *dir, const char *manifest_json, char **image, char **error);
