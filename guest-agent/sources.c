@@ -1,0 +1,446 @@
+/* sources: the I/O edge of systemd_rules. sources_load() reads, below a root directory,
+ * every input systemd's PID 1 consults when it imports credentials (fw_cfg, SMBIOS 11-N
+ * entries, the SystemdOptions EFI variable, the kernel command line, @initrd) and the facts
+ * that gate the import (version, page size, container, confidential VM, a preset
+ * $CREDENTIALS_DIRECTORY, systemd.import_credentials=, dmi-sysfs and fw_cfg presence).
+ * A missing file means "not there"; any other failure to read an input that matters is an
+ * error that names the path. Values are cleared before their buffers are freed.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "smbios.h"
+#include "systemd_rules.h"
+
+#define FW_CFG_CREDS   "/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials"
+#define EFI_OPTIONS    "/sys/firmware/efi/efivars/SystemdOptions-8cf2644b-4b0b-428f-9387-6d876050dc67"
+#define EFI_SECUREBOOT "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+#define INITRD_CREDS   "/run/credentials/@initrd"
+
+static char *rpath(const char *root, const char *rel)
+{
+	size_t n = strlen(root);
+	char *p;
+
+	while (n > 0 && root[n - 1] == '/')
+		n--;
+	if (asprintf(&p, "%.*s%s", (int) n, root, rel) < 0)
+		return NULL;
+	return p;
+}
+
+static int load_error(const char *path, int r)
+{
+	fprintf(stderr, "credscope: cannot read %s: %s%s\n", path, strerror(-r),
+		r == -EACCES || r == -EPERM ? " (run as root)" : "");
+	return r;
+}
+
+/* Whole file plus a NUL. -ENOENT is returned silently; other errors are reported. */
+static int read_path(const char *root, const char *rel, char **out, size_t *out_len)
+{
+	char *path = rpath(root, rel), *t;
+	uint8_t *data;
+	size_t len;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = smbios_read_file(path, &data, &len);
+	if (r < 0) {
+		if (r != -ENOENT && r != -ENOTDIR)
+			load_error(path, r);
+		free(path);
+		return r == -ENOTDIR ? -ENOENT : r;
+	}
+	free(path);
+	t = malloc(len + 1);
+	if (t) {
+		memcpy(t, data, len);
+		t[len] = 0;
+	}
+	secret_clear(data, len);
+	free(data);
+	if (!t)
+		return -ENOMEM;
+	*out = t;
+	if (out_len)
+		*out_len = len;
+	return 0;
+}
+
+static bool path_exists(const char *root, const char *rel)
+{
+	char *p = rpath(root, rel);
+	struct stat st;
+	bool e = p && stat(p, &st) == 0;
+
+	free(p);
+	return e;
+}
+
+/* "libsystemd-shared-252.so", "libsystemd-shared-257.13-1.so" -> 252, 257. */
+static unsigned version_from_dir(const char *dir)
+{
+	unsigned best = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		const char *s = de->d_name;
+		unsigned long v;
+		char *end;
+
+		if (strncmp(s, "libsystemd-shared-", 18) != 0 || !isdigit((unsigned char) s[18]))
+			continue;
+		v = strtoul(s + 18, &end, 10);
+		if ((*end == '.' || *end == '-') && v > best && v < 10000)
+			best = (unsigned) v;
+	}
+	closedir(d);
+	return best;
+}
+
+static unsigned version_from_systemctl(void)
+{
+	FILE *f = popen("systemctl --version 2>/dev/null", "r");
+	unsigned v = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "systemd %u", &v) != 1)
+		v = 0;
+	pclose(f);
+	return v;
+}
+
+static int detect_version(const char *root, unsigned *out)
+{
+	static const char *const dirs[] = {
+		"/usr/lib/x86_64-linux-gnu/systemd", "/usr/lib/aarch64-linux-gnu/systemd",
+		"/lib/systemd", "/usr/lib/systemd", "/usr/lib64/systemd",
+	};
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !*out; i++) {
+		char *p = rpath(root, dirs[i]);
+		if (!p)
+			return -ENOMEM;
+		*out = version_from_dir(p);
+		free(p);
+	}
+	if (!*out && strcmp(root, "/") == 0)
+		*out = version_from_systemctl();
+	if (!*out) {
+		fprintf(stderr, "credscope: cannot tell the systemd version of %s (no libsystemd-shared-NNN.so "
+			"under usr/lib/x86_64-linux-gnu/systemd, lib/systemd or usr/lib/systemd): "
+			"pass --systemd-version N\n", root);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* PID 1's initial environment (NUL-separated): container=, $CREDENTIALS_DIRECTORY. */
+static int load_pid1_environ(const char *root, struct import_env *env)
+{
+	char *buf;
+	size_t len;
+	int r = read_path(root, "/proc/1/environ", &buf, &len);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+		const char *e = buf + i;
+
+		if (strncmp(e, "container=", 10) == 0 && e[10])
+			env->in_container = true;
+		else if (strncmp(e, "CREDENTIALS_DIRECTORY=", 22) == 0 ||
+			 strncmp(e, "ENCRYPTED_CREDENTIALS_DIRECTORY=", 32) == 0)
+			env->credentials_dir_preset = true;
+		if (strncmp(e, "CREDENTIALS_DIRECTORY=", 22) == 0) {
+			const char *v = e + 22;
+			size_t n = strlen(v);
+			while (n > 1 && v[n - 1] == '/')
+				n--;
+			env->credentials_dir_is_system = n == 24 && strncmp(v, "/run/credentials/@system", 24) == 0;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+/* detect_container(): a non-empty /run/systemd/container also says so. */
+static int load_container(const char *root, struct import_env *env)
+{
+	char *buf;
+	int r = read_path(root, "/run/systemd/container", &buf, NULL);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (buf[strspn(buf, " \t\n")])
+		env->in_container = true;
+	free(buf);
+	return 0;
+}
+
+/* Confidential VM: the guest kernel's CPU flags for AMD SEV(-ES/-SNP) or Intel TDX. */
+static int load_cvm(const char *root, struct import_env *env)
+{
+	static const char *const flags[] = { "sev", "sev_es", "sev_snp", "tdx_guest" };
+	char *buf, *line, *save = NULL;
+	int r = read_path(root, "/proc/cpuinfo", &buf, NULL);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	for (line = strtok_r(buf, "\n", &save); line && !env->confidential_vm; line = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(line, ':'), *w, *save2 = NULL;
+		if (strncmp(line, "flags", 5) != 0 || !colon)
+			continue;
+		for (w = strtok_r(colon + 1, " \t", &save2); w; w = strtok_r(NULL, " \t", &save2))
+			for (size_t i = 0; i < 4; i++)
+				if (strcmp(w, flags[i]) == 0)
+					env->confidential_vm = true;
+	}
+	free(buf);
+	return 0;
+}
+
+/* A UTF-16LE code unit sequence to UTF-8; unpaired surrogates become U+FFFD. */
+static size_t utf8_put(char *o, unsigned long c)
+{
+	if (c < 0x80) { o[0] = (char) c; return 1; }
+	if (c < 0x800) { o[0] = (char) (0xc0 | c >> 6); o[1] = (char) (0x80 | (c & 0x3f)); return 2; }
+	if (c < 0x10000) {
+		o[0] = (char) (0xe0 | c >> 12); o[1] = (char) (0x80 | ((c >> 6) & 0x3f));
+		o[2] = (char) (0x80 | (c & 0x3f)); return 3;
+	}
+	o[0] = (char) (0xf0 | c >> 18); o[1] = (char) (0x80 | ((c >> 12) & 0x3f));
+	o[2] = (char) (0x80 | ((c >> 6) & 0x3f)); o[3] = (char) (0x80 | (c & 0x3f)); return 4;
+}
+
+static char *utf16le_to_utf8(const uint8_t *p, size_t units)
+{
+	char *out = malloc(units * 3 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < units; i++) {
+		unsigned long c = p[2 * i] | (unsigned long) p[2 * i + 1] << 8;
+		if (c == 0)
+			break;   /* efi_get_variable_string(): the string ends at a NUL char16 */
+		if (c >= 0xd800 && c < 0xdc00 && i + 1 < units) {
+			unsigned long d = p[2 * i + 2] | (unsigned long) p[2 * i + 3] << 8;
+			if (d >= 0xdc00 && d < 0xe000) {
+				c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+				i++;
+			}
+		}
+		if (c >= 0xd800 && c < 0xe000)
+			c = 0xfffd;
+		o += utf8_put(o, c);
+	}
+	*o = 0;
+	return out;
+}
+
+/* efivarfs: 4 attribute bytes, then the data. */
+static int load_efi(const char *root, struct import_env *env, struct import_sources *s)
+{
+	char *buf;
+	size_t len;
+	int r = read_path(root, EFI_SECUREBOOT, &buf, &len);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == 0) {
+		env->efi_secure_boot = len >= 5 && buf[4] != 0;
+		free(buf);
+	}
+	r = read_path(root, EFI_OPTIONS, &buf, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	s->efi_options = len >= 4 ? utf16le_to_utf8((const uint8_t *) buf + 4, (len - 4) / 2) : strdup("");
+	secret_clear(buf, len);
+	free(buf);
+	return s->efi_options ? 0 : -ENOMEM;
+}
+
+/* proc_cmdline(): /proc/cmdline, or PID 1's argv joined by spaces in a container. */
+static int load_cmdline(const char *root, const struct import_env *env, struct import_sources *s)
+{
+	size_t len;
+	int r = read_path(root, env->in_container ? "/proc/1/cmdline" : "/proc/cmdline", &s->cmdline, &len);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (env->in_container)
+		for (size_t i = 0; i + 1 < len; i++)
+			if (s->cmdline[i] == 0)
+				s->cmdline[i] = ' ';
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* readdir_all(RECURSE_DIR_SORT|RECURSE_DIR_IGNORE_DOT): names sorted with strcmp. */
+static int list_dir(const char *path, char ***out, size_t *n_out)
+{
+	char **v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char **nv;
+		if (de->d_name[0] == '.')
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv || !(nv[n] = strdup(de->d_name))) {
+			v = nv ? nv : v;
+			while (n > 0)
+				free(v[--n]);
+			free(v);
+			closedir(d);
+			return -ENOMEM;
+		}
+		v = nv;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_names);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* One blob per directory entry: DIR/NAME/raw (fw_cfg) or DIR/NAME (@initrd, regular files only). */
+static int load_dir_blobs(const char *root, const char *rel, const char *suffix, struct raw_blob **out, size_t *n_out)
+{
+	char *dir = rpath(root, rel), **names = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	r = list_dir(dir, &names, &n);
+	if (r == -ENOENT || r == -ENOTDIR) {
+		free(dir);
+		return 0;
+	}
+	if (r < 0) {
+		load_error(dir, r);
+		free(dir);
+		return r;
+	}
+	*out = calloc(n ? n : 1, sizeof(**out));
+	for (size_t i = 0; i < n; i++) {
+		char *path = NULL;
+		struct stat st;
+
+		if (r >= 0 && !*out)
+			r = -ENOMEM;
+		if (r >= 0 && asprintf(&path, "%s/%s%s", dir, names[i], suffix) < 0)
+			r = -ENOMEM;
+		if (r >= 0 && !*suffix && (stat(path, &st) < 0 || !S_ISREG(st.st_mode))) {
+			free(path);   /* systemd skips what is not a regular file */
+			free(names[i]);
+			continue;
+		}
+		if (r >= 0) {
+			r = smbios_read_file(path, &(*out)[*n_out].data, &(*out)[*n_out].len);
+			if (r < 0)
+				load_error(path, r);
+			else
+				(*out)[(*n_out)++].name = names[i], names[i] = NULL;
+		}
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	return r;
+}
+
+int sources_load(const char *root, unsigned systemd_version_override, struct import_env *env,
+		 struct import_sources *s)
+{
+	long ps;
+	int r;
+
+	*env = (struct import_env) { .systemd_version = systemd_version_override };
+	*s = (struct import_sources) {};
+	if (!systemd_version_override) {
+		r = detect_version(root, &env->systemd_version);
+		if (r < 0)
+			return r;
+		env->version_detected = true;
+	}
+	ps = strcmp(root, "/") == 0 ? sysconf(_SC_PAGESIZE) : 4096;
+	env->page_size = ps > 0 ? (size_t) ps : 4096;
+	env->fw_cfg_present = path_exists(root, "/sys/firmware/qemu_fw_cfg");
+	r = load_pid1_environ(root, env);
+	if (r >= 0)
+		r = load_container(root, env);
+	if (r >= 0)
+		r = load_cvm(root, env);
+	if (r >= 0)
+		r = smbios_read_entries(root, &s->smbios, &s->n_smbios, &env->dmi_sysfs_present);
+	if (r >= 0)
+		r = load_dir_blobs(root, FW_CFG_CREDS, "/raw", &s->fw_cfg, &s->n_fw_cfg);
+	if (r >= 0 && !env->in_container)
+		r = load_efi(root, env, s);
+	if (r >= 0)
+		r = load_cmdline(root, env, s);
+	if (r >= 0)
+		r = load_dir_blobs(root, INITRD_CREDS, "", &s->initrd, &s->n_initrd);
+	if (r < 0) {
+		sources_free(s);
+		return r;
+	}
+	env->import_disabled = cmdline_import_credentials_disabled(s->cmdline,
+								   env->efi_secure_boot ? NULL : s->efi_options);
+	return 0;
+}
+
+static void clear_string(char *p)
+{
+	if (p)
+		secret_clear(p, strlen(p));
+	free(p);
+}
+
+void sources_free(struct import_sources *s)
+{
+	if (!s)
+		return;
+	raw_blobs_free(s->smbios, s->n_smbios);
+	raw_blobs_free(s->fw_cfg, s->n_fw_cfg);
+	raw_blobs_free(s->initrd, s->n_initrd);
+	clear_string(s->efi_options);
+	clear_string(s->cmdline);
+	*s = (struct import_sources) {};
+}

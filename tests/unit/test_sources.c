@@ -1,0 +1,286 @@
+/* Unit tests for guest-agent/sources.c: what sources_load() finds below a root directory.
+ * tests/fixtures/roots/sources-basic is a static root; the gate facts (container, CVM,
+ * preset directory, import_credentials=no, Secure Boot) use small roots made in /tmp. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "systemd_rules.h"
+
+#define BASIC "tests/fixtures/roots/sources-basic"
+
+/* ---- temporary roots -------------------------------------------------------------------- */
+
+static void mkdir_parents(char *path)
+{
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			(void) mkdir(path, 0755);
+			*p = '/';
+		}
+}
+
+static void put(const char *root, const char *rel, const void *data, size_t len)
+{
+	char *path;
+	int fd;
+
+	assert_true(asprintf(&path, "%s%s", root, rel) > 0);
+	mkdir_parents(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t) len);
+	close(fd);
+	free(path);
+}
+
+static void puts_at(const char *root, const char *rel, const char *s)
+{
+	put(root, rel, s, strlen(s));
+}
+
+static char *temp_root(void)
+{
+	char *t = strdup("/tmp/credscope-sources-XXXXXX");
+
+	assert_non_null(t);
+	assert_non_null(mkdtemp(t));
+	puts_at(t, "/usr/lib/systemd/libsystemd-shared-257.13-1.so", "");
+	return t;
+}
+
+static void remove_root(char *root)
+{
+	char *cmd;
+
+	/* only our own mkdtemp() directory */
+	assert_int_equal(strncmp(root, "/tmp/credscope-sources-", 23), 0);
+	assert_true(asprintf(&cmd, "rm -rf '%s'", root) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(root);
+}
+
+static void load(const char *root, unsigned override, struct import_env *env, struct import_sources *s)
+{
+	assert_int_equal(sources_load(root, override, env, s), 0);
+}
+
+/* ---- the static fixture ------------------------------------------------------------------ */
+
+static void test_fixture_root_yields_every_source_and_the_version(void **state)
+{
+	struct import_env env;
+	struct import_sources s;
+
+	load(BASIC, 0, &env, &s);
+	assert_int_equal(env.systemd_version, 252);
+	assert_true(env.version_detected);
+	assert_int_equal(env.page_size, 4096);
+	assert_true(env.dmi_sysfs_present);
+	assert_true(env.fw_cfg_present);
+	assert_false(env.in_container);
+	assert_false(env.confidential_vm);
+	assert_false(env.credentials_dir_preset);
+	assert_false(env.import_disabled);
+	assert_false(env.efi_secure_boot);
+
+	assert_int_equal(s.n_smbios, 1);
+	assert_string_equal(s.smbios[0].name, "11-0");
+	assert_int_equal(s.smbios[0].len, 84);
+	assert_int_equal(s.n_fw_cfg, 3);   /* sorted with strcmp */
+	assert_string_equal(s.fw_cfg[0].name, "FOO");
+	assert_string_equal(s.fw_cfg[1].name, "FW");
+	assert_string_equal(s.fw_cfg[2].name, "ZED");
+	assert_int_equal(s.fw_cfg[1].len, 9);
+	assert_memory_equal(s.fw_cfg[1].data, "fw value\n", 9);
+	assert_string_equal(s.cmdline, "BOOT_IMAGE=/vmlinuz root=/dev/vda1 systemd.set_credential=CMD:uff\n");
+	assert_string_equal(s.efi_options, "systemd.set_credential=EFI:e\xc3\xa4");
+	assert_int_equal(s.n_initrd, 1);
+	assert_string_equal(s.initrd[0].name, "INITRD");
+	sources_free(&s);
+	assert_null(s.cmdline);
+}
+
+static void test_fixture_root_predicts_fw_cfg_over_smbios(void **state)
+{
+	struct import_env env;
+	struct import_sources s;
+	struct prediction p;
+	const struct cred_candidate *c;
+
+	load(BASIC, 0, &env, &s);
+	assert_int_equal(predict_import(&s, &env, &p), 0);
+	c = prediction_winner(&p, "FOO");
+	assert_non_null(c);
+	assert_int_equal(c->source, CRED_SOURCE_FW_CFG);
+	assert_memory_equal(c->imported, "from fw_cfg", 11);
+	assert_memory_equal(prediction_winner(&p, "BIN")->imported, "foo", 3);
+	assert_memory_equal(prediction_winner(&p, "EFI")->imported, "e\xc3\xa4", 3);
+	assert_memory_equal(prediction_winner(&p, "CMD")->imported, "uff", 3);
+	assert_null(prediction_winner(&p, "INITRD"));   /* 252 has no @initrd import */
+	prediction_free(&p);
+	sources_free(&s);
+
+	load(BASIC, 254, &env, &s);   /* the override replaces detection */
+	assert_int_equal(env.systemd_version, 254);
+	assert_false(env.version_detected);
+	assert_int_equal(predict_import(&s, &env, &p), 0);
+	assert_memory_equal(prediction_winner(&p, "INITRD")->imported, "from initrd", 11);
+	prediction_free(&p);
+	sources_free(&s);
+}
+
+/* ---- gate facts ---------------------------------------------------------------------------- */
+
+static void test_empty_root_has_no_sources_and_no_dmi_sysfs(void **state)
+{
+	char *root = temp_root();
+	struct import_env env;
+	struct import_sources s;
+
+	load(root, 0, &env, &s);
+	assert_int_equal(env.systemd_version, 257);
+	assert_false(env.dmi_sysfs_present);
+	assert_false(env.fw_cfg_present);
+	assert_int_equal(s.n_smbios + s.n_fw_cfg + s.n_initrd, 0);
+	assert_null(s.cmdline);
+	assert_null(s.efi_options);
+	sources_free(&s);
+	remove_root(root);
+}
+
+static void test_container_is_detected_from_run_and_from_pid1_environ(void **state)
+{
+	char *root = temp_root();
+	struct import_env env;
+	struct import_sources s;
+
+	puts_at(root, "/run/systemd/container", "docker\n");
+	put(root, "/proc/1/cmdline", "/sbin/init\0systemd.set_credential=A:b\0", 38);
+	load(root, 0, &env, &s);
+	assert_true(env.in_container);
+	assert_string_equal(s.cmdline, "/sbin/init systemd.set_credential=A:b");   /* PID 1's argv */
+	sources_free(&s);
+	remove_root(root);
+
+	root = temp_root();
+	put(root, "/proc/1/environ", "TERM=vt220\0container=podman\0", 28);
+	load(root, 0, &env, &s);
+	assert_true(env.in_container);
+	assert_false(env.credentials_dir_preset);
+	sources_free(&s);
+	remove_root(root);
+}
+
+static void test_preset_credentials_directory_is_read_from_pid1_environ(void **state)
+{
+	char *root = temp_root();
+	struct import_env env;
+	struct import_sources s;
+
+	put(root, "/proc/1/environ", "CREDENTIALS_DIRECTORY=/run/credentials/@system/\0", 48);
+	load(root, 0, &env, &s);
+	assert_true(env.credentials_dir_preset);
+	assert_true(env.credentials_dir_is_system);
+	sources_free(&s);
+
+	put(root, "/proc/1/environ", "CREDENTIALS_DIRECTORY=/run/host/credentials\0", 44);
+	load(root, 0, &env, &s);
+	assert_true(env.credentials_dir_preset);
+	assert_false(env.credentials_dir_is_system);
+	sources_free(&s);
+	remove_root(root);
+}
+
+static void test_cvm_flags_and_import_switch_and_secure_boot_are_read(void **state)
+{
+	char *root = temp_root();
+	struct import_env env;
+	struct import_sources s;
+	static const uint8_t sb_on[] = { 6, 0, 0, 0, 1 };
+	static const uint8_t opts[] = { 7, 0, 0, 0, 'q', 0 };
+
+	puts_at(root, "/proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu sev sev_es sev_snp\n");
+	puts_at(root, "/proc/cmdline", "quiet systemd.import_credentials=no\n");
+	put(root, "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", sb_on, 5);
+	put(root, "/sys/firmware/efi/efivars/SystemdOptions-8cf2644b-4b0b-428f-9387-6d876050dc67", opts, 6);
+	load(root, 0, &env, &s);
+	assert_true(env.confidential_vm);
+	assert_true(env.import_disabled);
+	assert_true(env.efi_secure_boot);
+	assert_string_equal(s.efi_options, "q");
+	sources_free(&s);
+
+	puts_at(root, "/proc/cpuinfo", "flags\t\t: fpu tdx_guest\n");
+	puts_at(root, "/proc/cmdline", "systemd.import_credentials=yes\n");
+	load(root, 0, &env, &s);
+	assert_true(env.confidential_vm);
+	assert_false(env.import_disabled);
+	sources_free(&s);
+
+	puts_at(root, "/proc/cpuinfo", "flags\t\t: fpu sevx\n");   /* a word, not a prefix */
+	load(root, 0, &env, &s);
+	assert_false(env.confidential_vm);
+	sources_free(&s);
+	remove_root(root);
+}
+
+/* ---- errors ---------------------------------------------------------------------------------- */
+
+static void test_unknown_version_is_an_error_unless_overridden(void **state)
+{
+	char *root = temp_root();
+	char *lib;
+	struct import_env env;
+	struct import_sources s;
+
+	assert_true(asprintf(&lib, "%s/usr/lib/systemd/libsystemd-shared-257.13-1.so", root) > 0);
+	assert_int_equal(unlink(lib), 0);
+	free(lib);
+	assert_int_equal(sources_load(root, 0, &env, &s), -ENOENT);
+	load(root, 252, &env, &s);
+	assert_int_equal(env.systemd_version, 252);
+	sources_free(&s);
+	remove_root(root);
+}
+
+static void test_unreadable_fw_cfg_item_is_an_error(void **state)
+{
+	char *root = temp_root();
+	char *dir;
+	struct import_env env;
+	struct import_sources s;
+
+	/* raw is a directory: reading it fails with EISDIR */
+	assert_true(asprintf(&dir, "%s/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials/X/raw/", root) > 0);
+	mkdir_parents(dir);
+	free(dir);
+	assert_int_equal(sources_load(root, 0, &env, &s), -EISDIR);
+	remove_root(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixture_root_yields_every_source_and_the_version),
+		cmocka_unit_test(test_fixture_root_predicts_fw_cfg_over_smbios),
+		cmocka_unit_test(test_empty_root_has_no_sources_and_no_dmi_sysfs),
+		cmocka_unit_test(test_container_is_detected_from_run_and_from_pid1_environ),
+		cmocka_unit_test(test_preset_credentials_directory_is_read_from_pid1_environ),
+		cmocka_unit_test(test_cvm_flags_and_import_switch_and_secure_boot_are_read),
+		cmocka_unit_test(test_unknown_version_is_an_error_unless_overridden),
+		cmocka_unit_test(test_unreadable_fw_cfg_item_is_an_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
