@@ -143,7 +143,7 @@ static int parse_cred_source(struct pctx *p, json_t *c, const char *where, struc
 {
 	json_t *val = json_object_get(c, "value"), *file = json_object_get(c, "file"), *rnd = json_object_get(c, "random");
 	if (!!val + !!file + !!rnd != 1)
-		return fail(p, "%s: give exactly one of value, file, random", where);
+		return fail(p, "%.*s: give exactly one of value, file, random", (int)strlen(where) - 1, where);
 	if (val) {
 		if (!json_is_string(val))
 			return fail(p, "%svalue: expected a string", where);
