@@ -29,8 +29,11 @@ static int fail(struct pctx *p, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	if (p->error && msg && asprintf(p->error, "%s: %s", p->path, msg) < 0)
-		*p->error = NULL;
+	if (p->error) {
+		free(*p->error);   /* a more specific message replaces a generic one */
+		if (!msg || asprintf(p->error, "%s: %s", p->path, msg) < 0)
+			*p->error = NULL;
+	}
 	free(msg);
 	return -EINVAL;
 }
