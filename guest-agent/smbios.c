@@ -167,6 +167,21 @@ int smbios_read_entries(const char *root, struct raw_blob **out, size_t *n_out, 
 	return 0;
 }
 
+/* Room for element n of an array that grows by doubling (capacity is implied by n: a
+ * reallocation happens only when n is 0 or a power of two). Returns 0 or -ENOMEM. */
+static int grow(void **v, size_t n, size_t size)
+{
+	void *nv;
+
+	if (n >= 4 && (n & (n - 1)) != 0)
+		return 0;
+	nv = realloc(*v, (n < 4 ? 4 : n * 2) * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	return 0;
+}
+
 /* ---- findings ------------------------------------------------------------------------ */
 
 static const char *const finding_kind_names[_SMBIOS_FINDING_MAX] = {
@@ -219,15 +234,12 @@ int smbios_finding_add(struct smbios_findings *f, enum smbios_finding_kind kind,
 	if (r < 0)
 		return -ENOMEM;
 	w = strdup(where);
-	nv = realloc(f->v, (f->n + 1) * sizeof(*nv));
-	if (!w || !nv) {
+	if (!w || grow((void **) &f->v, f->n, sizeof(*f->v)) < 0) {
 		free(msg);
 		free(w);
-		if (nv)
-			f->v = nv;
 		return -ENOMEM;
 	}
-	f->v = nv;
+	nv = f->v;
 	nv[f->n++] = (struct smbios_finding) { .kind = kind, .where = w, .offset = offset, .message = msg };
 	return 0;
 }
@@ -262,12 +274,9 @@ static int check_systemd_header(const uint8_t *buf, size_t len, size_t base, con
 static int strings_append(struct smbios_structure *s, const uint8_t *p, size_t len, size_t offset,
 			  bool terminated, bool after_end)
 {
-	struct smbios_string *nv = realloc(s->strings, (s->n_strings + 1) * sizeof(*nv));
-
-	if (!nv)
+	if (grow((void **) &s->strings, s->n_strings, sizeof(*s->strings)) < 0)
 		return -ENOMEM;
-	s->strings = nv;
-	nv[s->n_strings++] = (struct smbios_string) {
+	s->strings[s->n_strings++] = (struct smbios_string) {
 		.data = p, .len = len, .offset = offset, .terminated = terminated, .after_end = after_end,
 	};
 	return 0;
@@ -563,12 +572,9 @@ void smbios_table_free(struct smbios_table *t)
 
 static int table_append(struct smbios_table *t, const struct smbios_structure *s)
 {
-	struct smbios_structure *nv = realloc(t->structs, (t->n_structs + 1) * sizeof(*nv));
-
-	if (!nv)
+	if (grow((void **) &t->structs, t->n_structs, sizeof(*t->structs)) < 0)
 		return -ENOMEM;
-	t->structs = nv;
-	nv[t->n_structs++] = *s;
+	t->structs[t->n_structs++] = *s;
 	return 0;
 }
 
