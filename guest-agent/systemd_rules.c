@@ -674,20 +674,25 @@ struct entry_view {
 	const char *block_detail;
 };
 
-/* "the entry is 5123 bytes, systemd 252 reads only the first 4096, and this string starts at
- * byte 4090" (+ how much of it was seen when it straddles the boundary). */
-static char *page_clause(const struct predictor *pr, const struct entry_view *e, size_t off, size_t len)
+/* "the entry is 5123 bytes, systemd 252 reads only the first 4096, and FOO starts at byte
+ * 4090" (+ how much of it was seen when it straddles the boundary). */
+static char *page_clause(const struct predictor *pr, const struct entry_view *e, const char *name, size_t off,
+			 size_t len)
 {
+	char *who = name ? name_escape(name, strlen(name)) : strdup("this string");
 	char *s = NULL;
 	int r;
 
+	if (!who)
+		return NULL;
 	if (off >= e->seen)
-		r = asprintf(&s, "the entry is %zu bytes, systemd %u reads only the first %zu, and this string "
-			     "starts at byte %zu", e->blob->len, pr->version, e->seen, off);
+		r = asprintf(&s, "the entry is %zu bytes, systemd %u reads only the first %zu, and %s starts at "
+			     "byte %zu", e->blob->len, pr->version, e->seen, who, off);
 	else
-		r = asprintf(&s, "the entry is %zu bytes, systemd %u reads only the first %zu, and this string "
-			     "starts at byte %zu, so only %zu of its %zu bytes were seen", e->blob->len, pr->version,
-			     e->seen, off, e->seen - off, len);
+		r = asprintf(&s, "the entry is %zu bytes, systemd %u reads only the first %zu, and %s starts at "
+			     "byte %zu, so only %zu of its %zu bytes were seen", e->blob->len, pr->version, e->seen,
+			     who, off, e->seen - off, len);
+	free(who);
 	return r < 0 ? NULL : s;
 }
 
@@ -709,7 +714,7 @@ static int smbios_judge_seen(struct predictor *pr, size_t idx, const struct entr
 	struct oem_parse o;
 	int r;
 
-	if (sl < len && !(clause = page_clause(pr, e, off, len)))
+	if (sl < len && !(clause = page_clause(pr, e, cand_at(pr, idx)->name, off, len)))
 		return -ENOMEM;
 	oem_parse(s, sl, &o);
 	if (!o.cred && clause)
@@ -751,7 +756,7 @@ static int smbios_string(struct predictor *pr, const struct entry_view *e, size_
 	if (e->block != FATE_IMPORTED)
 		return cand_fate(pr, idx, e->block, "%s", e->block_detail);
 	if (off >= e->seen) {
-		char *clause = page_clause(pr, e, off, len);
+		char *clause = page_clause(pr, e, cand_at(pr, idx)->name, off, len);
 		if (!clause)
 			return -ENOMEM;
 		r = cand_fate(pr, idx, FATE_DROPPED_PAST_PAGE, "%s", clause);

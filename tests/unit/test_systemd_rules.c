@@ -171,15 +171,15 @@ static void test_v252_cuts_the_entry_after_one_page(void **state)
 	assert_true(all_bytes(c->imported, 1033, 'b'));
 	assert_int_equal(c->value_len, 3000);      /* what the host sent */
 	assert_int_equal(c->offset, 3034);
-	assert_string_equal(c->detail, "the entry is 6097 bytes, systemd 252 reads only the first 4096, and this "
-			    "string starts at byte 3034, so only 1062 of its 3029 bytes were seen");
+	assert_string_equal(c->detail, "the entry is 6097 bytes, systemd 252 reads only the first 4096, and SECOND "
+			    "starts at byte 3034, so only 1062 of its 3029 bytes were seen");
 
 	c = cand(&p, CRED_SOURCE_SMBIOS, "THIRD");
 	assert_int_equal(c->fate, FATE_DROPPED_PAST_PAGE);
 	assert_null(c->imported);
 	assert_int_equal(c->value_len, 3);
-	assert_string_equal(c->detail, "the entry is 6097 bytes, systemd 252 reads only the first 4096, and this "
-			    "string starts at byte 6064");
+	assert_string_equal(c->detail, "the entry is 6097 bytes, systemd 252 reads only the first 4096, and THIRD "
+			    "starts at byte 6064");
 	assert_int_equal(p.budget_used, 4033);
 	prediction_free(&p);
 	free(e.data);
@@ -204,6 +204,33 @@ static void test_v257_reads_the_whole_entry(void **state)
 	assert_int_equal(cand(&p, CRED_SOURCE_SMBIOS, "THIRD")->fate, FATE_IMPORTED);
 	assert_memory_equal(cand(&p, CRED_SOURCE_SMBIOS, "THIRD")->imported, "xyz", 3);
 	assert_int_equal(p.budget_used, 6003);
+	prediction_free(&p);
+	free(e.data);
+}
+
+/* [inferred] v257 reads each entry with read_full_file_full() capped at 8 + 1 MiB bytes. */
+static void test_v257_reads_at_most_8_bytes_plus_1_mib_of_an_entry(void **state)
+{
+	struct entry e;
+	struct raw_blob b;
+	struct import_sources s = {};
+	struct import_env env = env_for(257);
+	struct prediction p;
+	const struct cred_candidate *c;
+
+	entry_init(&e);
+	entry_add_fill(&e, "io.systemd.credential:HUGE=", 'h', 1048600);   /* 1048627 bytes at byte 5 */
+	entry_finish(&e);
+	b = blob_from(&e, "11-0");
+	s.smbios = &b;
+	s.n_smbios = 1;
+	predict(&s, &env, &p);
+	c = cand(&p, CRED_SOURCE_SMBIOS, "HUGE");
+	assert_int_equal(c->fate, FATE_IMPORTED_TRUNCATED);
+	assert_int_equal(c->imported_len, 1048552);   /* 1048584 - 5 - 27 */
+	assert_int_equal(c->value_len, 1048600);
+	assert_string_equal(c->detail, "the entry is 1048634 bytes, systemd 257 reads only the first 1048584, and HUGE "
+			    "starts at byte 5, so only 1048579 of its 1048627 bytes were seen");
 	prediction_free(&p);
 	free(e.data);
 }
@@ -238,8 +265,8 @@ static void test_v252_base64_cut_mid_quad_is_broken_pipe(void **state)
 	assert_int_equal(c->fate, FATE_DROPPED_BAD_BASE64);
 	assert_null(c->imported);
 	assert_int_equal(c->value_len, 300);
-	assert_string_equal(c->detail, "the entry is 4491 bytes, systemd 252 reads only the first 4096, and this "
-			    "string starts at byte 4056, so only 40 of its 433 bytes were seen: base64 length 7 is "
+	assert_string_equal(c->detail, "the entry is 4491 bytes, systemd 252 reads only the first 4096, and BIN "
+			    "starts at byte 4056, so only 40 of its 433 bytes were seen: base64 length 7 is "
 			    "not a multiple of 4 (systemd: Broken pipe)");
 	prediction_free(&p);
 	free(e.data);
@@ -877,6 +904,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_v252_cuts_the_entry_after_one_page),
 		cmocka_unit_test(test_v257_reads_the_whole_entry),
+		cmocka_unit_test(test_v257_reads_at_most_8_bytes_plus_1_mib_of_an_entry),
 		cmocka_unit_test(test_v252_base64_cut_mid_quad_is_broken_pipe),
 		cmocka_unit_test(test_v252_base64_cut_on_a_quad_boundary_is_silently_truncated),
 		cmocka_unit_test(test_v254_cut_before_the_equals_sign_drops_the_string),
