@@ -26,8 +26,8 @@ json_t *report_json_sources(const struct prediction *p)
 	json_t *a = json_array();
 	for (size_t i = 0; a && p && i < p->n_cands; i++) {
 		const struct cred_candidate *c = &p->cands[i];
-		json_array_append_new(a, json_pack("{s:s, s:o, s:I, s:b, s:o, s:s, s:o}",
-			"source", cred_source_name(c->source), "origin", str_or_null(c->origin),
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:b, s:o, s:s, s:o}",
+			"source", cred_source_name(c->source), "origin", c->origin ? c->origin : "unknown",
 			"length", (json_int_t)c->raw_len, "binary", c->binary, "name", str_or_null(c->name),
 			"fate", cred_fate_name(c->fate), "detail", str_or_null(c->detail)));
 	}
@@ -41,7 +41,7 @@ json_t *report_json_store(const struct credstore *s)
 			 "secure", s->security == STORE_SECURITY_SECURE, "read_only", s->read_only);
 }
 
-static json_t *build_credential(const struct report_input *in, const struct store_file *f)
+static json_t *build_credential(const struct report_input *in, const struct store_file *f, bool extended)
 {
 	struct name_facts nf;
 	char mode[8], hex[DIGEST_HEX_LEN + 1];
@@ -52,31 +52,45 @@ static json_t *build_credential(const struct report_input *in, const struct stor
 			      "source", nf.winner ? cred_source_name(nf.winner->source) : "unknown");
 	if (!o)
 		return NULL;
-	if (f->problem != STORE_FILE_OK)
-		json_object_set_new(o, "problem", json_string(store_file_problem_name(f->problem)));
-	else if (in->manifest && in->manifest->key &&
+	if (f->problem != STORE_FILE_OK) {
+		if (extended)
+			json_object_set_new(o, "problem", json_string(store_file_problem_name(f->problem)));
+	} else if (in->manifest && in->manifest->key &&
 		 digest_hmac_sha256_hex(in->manifest->key, in->manifest->key_len, f->data, f->size, hex) == 0)
 		json_object_set_new(o, "hmac-sha256", json_string(hex));
 	return o;
 }
 
-json_t *report_json_findings(const struct verify_result *r)
+json_t *report_json_findings(const struct verify_result *r, bool extended)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && r && i < r->n_findings; i++) {
 		const struct finding *f = &r->findings[i];
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:b}", "name", f->name,
-			"kind", finding_kind_name(f->kind), "rule", f->rule, "message", f->message,
-			"failure", f->failure));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", f->name, "kind", finding_kind_name(f->kind),
+				      "rule", f->rule, "message", f->message);
+		if (o && extended)
+			json_object_set_new(o, "failure", json_boolean(f->failure));
+		json_array_append_new(a, o);
 	}
 	return a;
 }
 
-json_t *report_json_credentials(const struct report_input *in)
+/* The report has no "error" member (the host's parser is strict): an error travels as an
+ * environment finding with rule "error". */
+static json_t *report_findings(const struct report_input *in)
+{
+	json_t *a = report_json_findings(in->result, false);
+	if (a && in->error)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "name", "", "kind", "environment",
+						   "rule", "error", "message", in->error));
+	return a;
+}
+
+json_t *report_json_credentials(const struct report_input *in, bool extended)
 {
 	json_t *creds = json_array();
 	for (size_t i = 0; creds && i < in->store->n_files; i++)
-		json_array_append_new(creds, build_credential(in, &in->store->files[i]));
+		json_array_append_new(creds, build_credential(in, &in->store->files[i], extended));
 	return creds;
 }
 
@@ -85,36 +99,42 @@ static json_t *build_systemd(const struct import_env *env)
 	return json_pack("{s:I, s:b}", "version", (json_int_t)env->systemd_version, "detected", env->version_detected);
 }
 
-static json_t *build_manifest(const struct report_input *in)
+/* Where the expectations came from and the SHA-256 of the bytes read. When none could be
+ * read the report still names the source tried and the digest of zero bytes (the host's
+ * parser requires both); `list`/`verify --json` say null instead. */
+static json_t *build_manifest(const struct report_input *in, bool for_host)
 {
-	return in->manifest_source
-		? json_pack("{s:s, s:o}", "source", in->manifest_source, "sha256", str_or_null(in->manifest_sha256))
-		: json_null();
+	char empty[DIGEST_HEX_LEN + 1];
+	if (in->manifest_source && in->manifest_sha256)
+		return json_pack("{s:s, s:s}", "source", in->manifest_source, "sha256", in->manifest_sha256);
+	if (!for_host || digest_sha256_hex("", 0, empty) < 0)
+		return json_null();
+	return json_pack("{s:s, s:s}", "source", in->manifest_source ? in->manifest_source : "none",
+			 "sha256", empty);
 }
 
 json_t *report_build(const struct report_input *in)
 {
-	json_t *creds = report_json_credentials(in);
-	struct import_env none = { 0 };
+	json_t *creds = report_json_credentials(in, false);
+	/* when the sources could not be read at all: facts unknown, the page size of x86-64 */
+	struct import_env none = { .page_size = 4096 };
 	const struct import_env *env = in->pred ? &in->pred->env : &none;
 	json_t *o = json_pack("{s:i, s:{s:s}, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
 			      "credscope-report", 1, "agent", "version", CREDSCOPE_VERSION,
 			      "systemd", build_systemd(env),
-			      "kernel", in->kernel ? in->kernel : "unknown", "manifest", build_manifest(in),
+			      "kernel", in->kernel ? in->kernel : "unknown", "manifest", build_manifest(in, true),
 			      "env", build_env(env), "sources", report_json_sources(in->pred),
 			      "store", report_json_store(in->store), "credentials", creds,
-			      "findings", report_json_findings(in->result), "verdict", verdict_name(in->verdict));
-	if (o && in->error)
-		json_object_set_new(o, "error", json_string(in->error));
+			      "findings", report_findings(in), "verdict", verdict_name(in->verdict));
 	return o;
 }
 
 json_t *report_build_verify(const struct report_input *in)
 {
 	struct import_env none = { 0 };
-	json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:s}", "manifest", build_manifest(in),
+	json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:s}", "manifest", build_manifest(in, false),
 			      "systemd", build_systemd(in->pred ? &in->pred->env : &none),
-			      "findings", report_json_findings(in->result),
+			      "findings", report_json_findings(in->result, true),
 			      "failures", (json_int_t)(in->result ? in->result->n_failures : 0),
 			      "verdict", verdict_name(in->verdict));
 	if (o && in->error)
@@ -137,7 +157,7 @@ json_t *report_build_list(const struct report_input *in)
 			 "sources", report_json_sources(p),
 			 "prediction", "imported", imported, "budget_used", (json_int_t)p->budget_used,
 			 "budget_max", (json_int_t)CRED_TOTAL_SIZE_MAX, "skip_reason", str_or_null(p->skip_reason),
-			 "store", report_json_store(in->store), "credentials", report_json_credentials(in));
+			 "store", report_json_store(in->store), "credentials", report_json_credentials(in, true));
 }
 
 char *report_dump(const struct report_input *in)

@@ -7,6 +7,7 @@
  */
 #pragma once
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "credstore.h"
 #include "manifest.h"
@@ -31,10 +32,12 @@ json_t *report_build(const struct report_input *in);
 json_t *report_build_verify(const struct report_input *in);
 /* `list --json`: systemd, env, sources, store, credentials, prediction (docs/json-agent.md). */
 json_t *report_build_list(const struct report_input *in);
-/* The parts, shared with the report so every schema describes a thing one way. */
+/* The parts, shared with the report so every schema describes a thing one way. `extended`
+ * adds the fields of docs/json-agent.md that the report (strictly parsed by the host) lacks:
+ * findings[].failure, credentials[].problem. */
 json_t *report_json_sources(const struct prediction *p);
 json_t *report_json_store(const struct credstore *s);
-json_t *report_json_credentials(const struct report_input *in);
-json_t *report_json_findings(const struct verify_result *r);
+json_t *report_json_credentials(const struct report_input *in, bool extended);
+json_t *report_json_findings(const struct verify_result *r, bool extended);
 /* Compact JSON text (malloc'd), or NULL on ENOMEM. */
 char *report_dump(const struct report_input *in);

@@ -15,6 +15,7 @@
 #include "digest.h"
 #include "frame.h"
 #include "report.h"
+#include "report_check.h"
 #include "transport.h"
 
 #define CANARY "CANARY-7f3e91-do-not-leak"
@@ -74,7 +75,7 @@ static char *dump(struct fixture *f)
 {
 	struct report_input in = {
 		.pred = &f->p, .store = &f->s, .manifest = &f->m, .manifest_source = "label:credscope",
-		.manifest_sha256 = "00", .result = &f->r, .verdict = f->r.verdict, .kernel = "6.1.0-test",
+		.manifest_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", .result = &f->r, .verdict = f->r.verdict, .kernel = "6.1.0-test",
 	};
 	char *s = report_dump(&in);
 	assert_non_null(s);
@@ -235,12 +236,57 @@ static void test_serial_connect_waits_for_the_port_until_the_deadline(void **sta
 	assert_int_equal(transport_connect("/nonexistent-credscope-root", &d, 300), -ENOENT);
 }
 
+static void test_host_parser_accepts_the_agents_report(void **state)
+{
+	struct fixture f;
+	struct report host;
+	char *error = NULL;
+	setup_fixture(&f);
+	char *s = dump(&f);
+	assert_int_equal(report_parse(s, strlen(s), &host, &error), 0);
+	assert_null(error);
+	assert_string_equal(host.verdict, "pass");
+	assert_int_equal(host.n_creds, 1);
+	assert_true(host.creds[0].has_hmac);
+	assert_int_equal(host.systemd_version, 257);
+	report_free(&host);
+	free(s);
+	verify_result_free(&f.r);
+}
+
+static void test_host_parser_accepts_an_error_report_without_manifest(void **state)
+{
+	struct fixture f;
+	struct report host;
+	char *error = NULL;
+	setup_fixture(&f);
+	struct report_input in = {
+		.pred = NULL, .store = &f.s, .manifest = NULL, .manifest_source = "label:credscope",
+		.result = NULL, .verdict = VERDICT_ERROR, .kernel = "6.1.0-test",
+		.error = "no block device has a filesystem labelled \"credscope\"",
+	};
+	f.s.files[0].data = NULL;  /* not needed without a key */
+	char *s = report_dump(&in);
+	assert_non_null(s);
+	assert_int_equal(report_parse(s, strlen(s), &host, &error), 0);
+	assert_string_equal(host.verdict, "error");
+	assert_int_equal(host.n_findings, 1);
+	assert_string_equal(host.findings[0].kind, "environment");
+	assert_string_equal(host.findings[0].rule, "error");
+	assert_string_equal(host.manifest_sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	report_free(&host);
+	free(s);
+	verify_result_free(&f.r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_carries_no_value_bytes_but_the_right_hmac),
 		cmocka_unit_test(test_report_without_key_has_no_hmac),
 		cmocka_unit_test(test_failed_report_findings_carry_no_value_bytes),
+		cmocka_unit_test(test_host_parser_accepts_the_agents_report),
+		cmocka_unit_test(test_host_parser_accepts_an_error_report_without_manifest),
 		cmocka_unit_test(test_report_is_framed_and_ok_ack_is_read),
 		cmocka_unit_test(test_rejected_ack_keeps_its_message),
 		cmocka_unit_test(test_malformed_ack_is_ebadmsg),
