@@ -12,8 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <getopt.h>
+#include <jansson.h>
 
+#include "cli.h"
 #include "smbios.h"
+#include "smbios_view.h"
+#include "systemd_rules.h"
 
 #define FIX "tests/fixtures/smbios/"
 
@@ -730,6 +735,240 @@ static void test_entry_past_a_page_is_flagged_before_257_only(void **state)
 	raw_blobs_free(b, n);
 }
 
+/* ---- judging strings ---- */
+
+static struct smbios_string str_at(const char *s, size_t offset)
+{
+	return (struct smbios_string) { .data = (const uint8_t *) s, .len = strlen(s), .offset = offset, .terminated = true };
+}
+
+static void expect_verdict(const char *s, size_t offset, unsigned version, const char *token, const char *summary)
+{
+	struct smbios_string x = str_at(s, offset);
+	struct smbios_verdict v;
+
+	assert_int_equal(smbios_judge_string(&x, version, 4096, false, NULL, NULL, 0, &v), 0);
+	assert_string_equal(v.token, token);
+	assert_string_equal(v.summary, summary);
+	smbios_verdict_free(&v);
+}
+
+static void test_each_credential_string_gets_systemds_verdict(void **state)
+{
+	expect_verdict("io.systemd.credential:FOO=bar", 5, 252, "valid", "3 bytes, valid");
+	expect_verdict("io.systemd.credential:X=", 5, 252, "valid", "0 bytes, valid");
+	expect_verdict("io.systemd.credential:EQ=a=b", 5, 252, "valid", "3 bytes, valid");
+	expect_verdict("io.systemd.credential:bad/name=x", 5, 252, "invalid-name", "invalid name: its name contains '/'");
+	expect_verdict("io.systemd.credential:=x", 5, 252, "invalid-name", "invalid name: the name is empty");
+	expect_verdict("io.systemd.credential:a:b=x", 5, 257, "invalid-name", "invalid name: its name contains ':'");
+	expect_verdict("io.systemd.credential:NOSEP", 5, 252, "no-separator", "no '=' after the name: systemd ignores it");
+	expect_verdict("io.systemd.credentials:FOO=bar", 5, 252, "not-a-credential", "not a credential: systemd ignores it");
+	expect_verdict("IO.systemd.credential:FOO=bar", 5, 252, "not-a-credential", "not a credential: systemd ignores it");
+	expect_verdict("io.systemd.credential.binary:BIN=bWFnaWNiaW5hcnlkYXRh", 5, 252, "valid", "15 bytes, valid");
+	expect_verdict("io.systemd.credential.binary:B= YW Jj\n", 5, 252, "valid", "3 bytes, valid");
+	expect_verdict("io.systemd.credential.binary:NOPAD=YWJj ZA", 5, 257, "bad-base64",
+		       "bad base64 (its length without whitespace is not a multiple of 4: padding is required): systemd 257 drops it");
+}
+
+static void test_url_safe_base64_is_valid_only_from_255(void **state)
+{
+	const char *s = "io.systemd.credential.binary:URLSAFE=-_-_";
+
+	expect_verdict(s, 5, 252, "bad-base64",
+		       "bad base64 (a character outside the alphabet, or misplaced padding): systemd 252 drops it");
+	expect_verdict(s, 5, 254, "bad-base64",
+		       "bad base64 (a character outside the alphabet, or misplaced padding): systemd 254 drops it");
+	expect_verdict(s, 5, 257, "valid", "3 bytes, valid");
+	expect_verdict(s, 5, 0, "valid", "3 bytes, valid from systemd 255 on (URL-safe base64; 252 and 254 drop it)");
+}
+
+static void test_page_cut_before_257_truncates_or_hides_strings(void **state)
+{
+	char big[3100];
+
+	memcpy(big, "io.systemd.credential:SECOND=", 29);
+	memset(big + 29, 'x', 3000);
+	big[3029] = 0;
+	expect_verdict(big, 3034, 252, "truncated", "1033 bytes, truncated: systemd 252 reads only the first 4096 bytes of "
+		       "the entry, 1062 of this string's 3029");
+	expect_verdict(big, 3034, 257, "valid", "3000 bytes, valid");
+	expect_verdict(big, 3034, 0, "valid", "3000 bytes, valid");
+	expect_verdict("io.systemd.credential:THIRD=abc", 6064, 254, "past-page",
+		       "systemd 254 never reads it: it starts at byte 6064, past the first 4096");
+	expect_verdict("io.systemd.credential:THIRD=abc", 4080, 252, "not-a-credential",
+		       "systemd 252 sees only 16 bytes of it (first page): no credential prefix");
+	expect_verdict("io.systemd.credential:THIRD=abc", 4070, 252, "no-separator",
+		       "no '=' after the name within the first page: systemd ignores it");
+	memcpy(big, "io.systemd.credential.binary:B=", 31);
+	memset(big + 31, 'Q', 3000);
+	big[3031] = 0;
+	expect_verdict(big, 3034, 252, "bad-base64", "bad base64 (its length without whitespace is not a multiple of 4: "
+		       "padding is required) after the page cut: systemd 252 drops it");
+}
+
+static void test_value_over_one_mib_is_too_large(void **state)
+{
+	size_t n = 22 + 2 + CRED_SIZE_MAX + 1;
+	char *s = malloc(n + 1);
+
+	memcpy(s, "io.systemd.credential:B=", 24);
+	memset(s + 24, 'x', CRED_SIZE_MAX + 1);
+	s[n] = 0;
+	expect_verdict(s, 5, 257, "too-large", "1048577 bytes, over systemd's 1 MiB limit: dropped");
+	s[n - 1] = 0;
+	expect_verdict(s, 5, 257, "valid", "1048576 bytes, valid");
+	free(s);
+}
+
+static void test_second_string_with_the_same_name_loses(void **state)
+{
+	struct smbios_string x = str_at("io.systemd.credential:FOO=other", 40);
+	char *seen[] = { (char *) "BAR", (char *) "FOO" };
+	size_t idx[] = { 1, 2 };
+	struct smbios_verdict v;
+
+	assert_int_equal(smbios_judge_string(&x, 252, 4096, false, seen, idx, 2, &v), 0);
+	assert_string_equal(v.token, "duplicate");
+	assert_string_equal(v.summary, "5 bytes, but string 2 already set this name: the first one wins");
+	assert_string_equal(v.name_escaped, "FOO");
+	smbios_verdict_free(&v);
+	assert_int_equal(smbios_judge_string(&x, 252, 4096, true, seen, idx, 2, &v), 0);
+	assert_string_equal(v.token, "rejected");
+	assert_string_equal(v.summary, "systemd rejects this entry's header and imports none of its strings");
+	smbios_verdict_free(&v);
+}
+
+static void test_escape_shows_non_printable_bytes(void **state)
+{
+	char *e = smbios_escape((const uint8_t *) "a\tb\n\\\x01\xff", 7);
+
+	assert_string_equal(e, "a\\tb\\n\\\\\\x01\\xff");
+	free(e);
+}
+
+/* ---- the command ---- */
+
+/* Runs cmd_smbios with stdout captured; returns the exit status, *out the text. */
+static int run_smbios(const char *fixture, unsigned version, bool json, const char *flag, char **out)
+{
+	char root[256], tmpl[] = "/tmp/credscope-out-XXXXXX";
+	struct cli_ctx ctx = { .root = root, .json = json, .systemd_version = version };
+	char *argv[] = { (char *) "smbios", (char *) flag, NULL };
+	int fd = mkstemp(tmpl), saved, rc;
+	size_t len;
+
+	assert_true(fd >= 0);
+	snprintf(root, sizeof(root), FIX "%s/root", fixture);
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	optind = 0;
+	rc = cmd_smbios(&ctx, flag ? 2 : 1, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(fd);
+	assert_int_equal(smbios_read_file(tmpl, (uint8_t **) out, &len), 0);
+	*out = realloc(*out, len + 1);
+	(*out)[len] = 0;
+	unlink(tmpl);
+	return rc;
+}
+
+static void test_smbios_command_lists_strings_like_dmidecode_without_values(void **state)
+{
+	char *out;
+
+	assert_int_equal(run_smbios("vendor", 252, false, NULL, &out), 0);
+	assert_string_equal(out,
+		"SMBIOS 2.8 present (entry point _SM_, table 462 bytes, 10 structures).\n"
+		"Judged by systemd 252's rules, page size 4096.\n"
+		"\n"
+		"Handle 0x0E00, DMI type 11, 5 bytes\n"
+		"OEM Strings\n"
+		"\tString 1: Acme Cloud asset tag 0042\n"
+		"\tString 2: io.systemd.credential:FOO=<3 bytes, valid>\n"
+		"\tString 3: vendor\\tvalue with a tab\n"
+		"\n"
+		"No findings.\n");
+	free(out);
+	assert_int_equal(run_smbios("credentials", 252, false, NULL, &out), 0);
+	assert_null(strstr(out, "=bar"));
+	assert_null(strstr(out, "bWFnaWNiaW5hcnlkYXRh"));
+	assert_null(strstr(out, "line"));
+	assert_non_null(strstr(out, "\tString 4: io.systemd.credential:<5 bytes>\n\t\t=> no '=' after the name: systemd ignores it\n"));
+	free(out);
+}
+
+static void test_show_values_prints_each_raw_string_and_its_verdict(void **state)
+{
+	char *out;
+
+	assert_int_equal(run_smbios("credentials", 257, false, "--show-values", &out), 0);
+	assert_non_null(strstr(out, "\tString 1: io.systemd.credential:FOO=bar\n\t\t=> 3 bytes, valid\n"));
+	assert_non_null(strstr(out, "\tString 9: io.systemd.credential:NL=line\\n\n\t\t=> 5 bytes, valid\n"));
+	free(out);
+}
+
+static void test_wrapped_count_and_page_cut_are_listed_after_the_strings(void **state)
+{
+	char *out;
+
+	assert_int_equal(run_smbios("wrap300", 252, false, NULL, &out), 0);
+	assert_non_null(strstr(out, "\tString 128: io.systemd.credential:C127=<0 bytes, truncated: systemd 252 reads only "
+			       "the first 4096 bytes of the entry, 27 of this string's 31>\n"));
+	assert_non_null(strstr(out, "\tString 300: io.systemd.credential:C299=<systemd 252 never reads it: it starts at "
+			       "byte 9573, past the first 4096>\n"));
+	assert_non_null(strstr(out, "\nFindings:\n"
+		"\ttables/DMI at byte 250: count byte is 44 but the structure holds 300 strings: the producer wrapped it "
+		"(300 mod 256, as QEMU does); systemd ignores the count, dmidecode shows only 44\n"
+		"\tentries/11-0/raw at byte 4: count byte is 44"));
+	assert_non_null(strstr(out, "\tentries/11-0/raw at byte 4096: 11-0 is 9606 bytes and systemd 252 reads only the "
+			       "first 4096: strings past byte 4096 are cut or lost\n"));
+	free(out);
+}
+
+static void test_missing_smbios_exits_2_and_says_why(void **state)
+{
+	char *out;
+
+	assert_int_equal(run_smbios("no-smbios", 252, false, NULL, &out), 2);
+	assert_string_equal(out, "\nNo findings.\n");
+	free(out);
+	/* without dmi-sysfs the table's strings are still shown, but the exit status is 2 */
+	assert_int_equal(run_smbios("no-dmi-sysfs", 252, false, NULL, &out), 2);
+	assert_non_null(strstr(out, "\tString 1: io.systemd.credential:FOO=<3 bytes, valid>\n"));
+	free(out);
+	assert_int_equal(run_smbios("credentials", 252, false, "--bogus", &out), 2);
+	free(out);
+}
+
+static void test_json_output_follows_the_documented_schema(void **state)
+{
+	json_error_t err;
+	json_t *j, *s;
+	char *out;
+
+	assert_int_equal(run_smbios("credentials", 252, true, NULL, &out), 0);
+	j = json_loads(out, 0, &err);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "credscope-smbios")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "systemd_version")), 252);
+	assert_string_equal(json_string_value(json_object_get(j, "view")), "entries");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "entry_point"), "anchor")), "_SM_");
+	s = json_array_get(json_object_get(json_array_get(json_object_get(j, "structures"), 0), "strings"), 2);
+	assert_string_equal(json_string_value(json_object_get(s, "name")), "bad/name");
+	assert_string_equal(json_string_value(json_object_get(s, "verdict")), "invalid-name");
+	assert_int_equal(json_integer_value(json_object_get(s, "offset")), 89);
+	assert_null(json_object_get(s, "text"));      /* no value without --show-values */
+	assert_true(json_is_null(json_object_get(j, "error")));
+	json_decref(j);
+	free(out);
+	assert_int_equal(run_smbios("credentials", 252, true, "--show-values", &out), 0);
+	assert_non_null(strstr(out, "\"text\": \"io.systemd.credential:FOO=bar\""));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -761,6 +1000,17 @@ int main(void)
 		cmocka_unit_test(test_cross_check_names_the_entry_and_the_first_differing_byte),
 		cmocka_unit_test(test_entry_without_a_table_structure_is_a_mismatch),
 		cmocka_unit_test(test_entry_past_a_page_is_flagged_before_257_only),
+		cmocka_unit_test(test_each_credential_string_gets_systemds_verdict),
+		cmocka_unit_test(test_url_safe_base64_is_valid_only_from_255),
+		cmocka_unit_test(test_page_cut_before_257_truncates_or_hides_strings),
+		cmocka_unit_test(test_value_over_one_mib_is_too_large),
+		cmocka_unit_test(test_second_string_with_the_same_name_loses),
+		cmocka_unit_test(test_escape_shows_non_printable_bytes),
+		cmocka_unit_test(test_smbios_command_lists_strings_like_dmidecode_without_values),
+		cmocka_unit_test(test_show_values_prints_each_raw_string_and_its_verdict),
+		cmocka_unit_test(test_wrapped_count_and_page_cut_are_listed_after_the_strings),
+		cmocka_unit_test(test_missing_smbios_exits_2_and_says_why),
+		cmocka_unit_test(test_json_output_follows_the_documented_schema),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
