@@ -448,6 +448,8 @@ struct predictor {
 	struct prediction *out;
 	size_t cap;
 	size_t used_by[_CRED_SOURCE_MAX];       /* budget bytes per source, for details */
+	size_t *slots;                          /* hash set of created names: candidate index + 1 */
+	size_t n_slots, n_created;
 };
 
 static struct cred_candidate *cand_at(struct predictor *pr, size_t i)
@@ -554,9 +556,11 @@ static void spent_sources(const struct predictor *pr, char *buf, size_t sz)
 		snprintf(buf, sz, "no earlier credential");
 }
 
-static const struct cred_candidate *winner_of(const struct prediction *p, const char *name, size_t before)
+const struct cred_candidate *prediction_winner(const struct prediction *p, const char *name)
 {
-	for (size_t i = 0; i < before; i++) {
+	if (!p || !name)
+		return NULL;
+	for (size_t i = 0; i < p->n_cands; i++) {
 		const struct cred_candidate *c = &p->cands[i];
 		if ((c->fate == FATE_IMPORTED || c->fate == FATE_IMPORTED_TRUNCATED) && c->name &&
 		    strcmp(c->name, name) == 0)
@@ -565,11 +569,56 @@ static const struct cred_candidate *winner_of(const struct prediction *p, const 
 	return NULL;
 }
 
-const struct cred_candidate *prediction_winner(const struct prediction *p, const char *name)
+/* The names created so far, as O_EXCL sees them: an open-addressing hash set, so that a
+ * hostile table with tens of thousands of strings stays linear. */
+static size_t name_hash(const char *s)
 {
-	if (!p || !name)
+	size_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char) *s++;
+	return h;
+}
+
+static size_t *created_slot(struct predictor *pr, const char *name)
+{
+	size_t mask = pr->n_slots - 1, i = name_hash(name) & mask;
+
+	while (pr->slots[i] && strcmp(cand_at(pr, pr->slots[i] - 1)->name, name) != 0)
+		i = (i + 1) & mask;
+	return &pr->slots[i];
+}
+
+static int created_add(struct predictor *pr, size_t idx)
+{
+	if ((pr->n_created + 1) * 2 > pr->n_slots) {
+		size_t *old = pr->slots, n_old = pr->n_slots;
+
+		pr->n_slots = n_old ? n_old * 2 : 64;
+		pr->slots = calloc(pr->n_slots, sizeof(*pr->slots));
+		if (!pr->slots) {
+			pr->slots = old;
+			pr->n_slots = n_old;
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < n_old; i++)
+			if (old[i])
+				*created_slot(pr, cand_at(pr, old[i] - 1)->name) = old[i];
+		free(old);
+	}
+	*created_slot(pr, cand_at(pr, idx)->name) = idx + 1;
+	pr->n_created++;
+	return 0;
+}
+
+static const struct cred_candidate *created_by(struct predictor *pr, const char *name)
+{
+	size_t slot;
+
+	if (!pr->n_slots)
 		return NULL;
-	return winner_of(p, name, p->n_cands);
+	slot = *created_slot(pr, name);
+	return slot ? cand_at(pr, slot - 1) : NULL;
 }
 
 /* credential_size_ok(), then open_credential_file_for_write()'s O_EXCL, then the write.
@@ -591,11 +640,11 @@ static int judge_write(struct predictor *pr, size_t idx, const uint8_t *data, si
 				 "it needs %zu bytes, but the 1 MiB budget had %zu bytes left after %s",
 				 len, left, spent);
 	}
-	w = winner_of(pr->out, c->name, idx);
+	w = created_by(pr, c->name);
 	if (w)
 		return cand_fate(pr, idx, FATE_DROPPED_DUPLICATE, "the name was already created by %s", w->origin);
 	c->imported = memdup0(data, len);
-	if (!c->imported)
+	if (!c->imported || created_add(pr, idx) < 0)
 		return -ENOMEM;
 	c->imported_len = len;
 	pr->out->budget_used += len;
@@ -738,7 +787,8 @@ static int smbios_string(struct predictor *pr, const struct entry_view *e, size_
 	size_t idx;
 	int r;
 
-	r = cand_new(pr, CRED_SOURCE_SMBIOS, &idx, "SMBIOS %s string %u at byte %zu", e->blob->name, k, off);
+	r = cand_new(pr, CRED_SOURCE_SMBIOS, &idx, "SMBIOS %s string %u at byte %zu",
+		     e->blob->name ? e->blob->name : "11-?", k, off);
 	if (r < 0)
 		return r;
 	c = cand_at(pr, idx);
@@ -774,7 +824,7 @@ static int smbios_entry(struct predictor *pr, const struct entry_view *e)
 	int r;
 
 	if (e->blob->len < SMBIOS_HEADER_LEN) {
-		r = cand_new(pr, CRED_SOURCE_SMBIOS, &idx, "SMBIOS %s", e->blob->name);
+		r = cand_new(pr, CRED_SOURCE_SMBIOS, &idx, "SMBIOS %s", e->blob->name ? e->blob->name : "11-?");
 		return r < 0 ? r : cand_fate(pr, idx, e->block, "%s", e->block_detail);
 	}
 	while (pos < e->blob->len) {
@@ -794,6 +844,7 @@ static int smbios_entry(struct predictor *pr, const struct entry_view *e)
 
 static char *smbios_header_problem(const struct predictor *pr, const struct raw_blob *b, size_t seen)
 {
+	const char *nm = b->name ? b->name : "11-?";
 	char *s = NULL;
 	int r;
 	const char *then = pr->version >= 257 ? "warned and stopped the SMBIOS scan"
@@ -801,11 +852,11 @@ static char *smbios_header_problem(const struct predictor *pr, const struct raw_
 
 	if (seen < SMBIOS_HEADER_LEN)
 		r = asprintf(&s, "%s is %zu bytes, shorter than the 5-byte header, so systemd %u %s",
-			     b->name, seen, pr->version, then);
+			     nm, seen, pr->version, then);
 	else if (b->data[0] != 11)
-		r = asprintf(&s, "%s has type %u, not 11, so systemd %u %s", b->name, b->data[0], pr->version, then);
+		r = asprintf(&s, "%s has type %u, not 11, so systemd %u %s", nm, b->data[0], pr->version, then);
 	else if (b->data[1] != SMBIOS_HEADER_LEN)
-		r = asprintf(&s, "%s has header length %u, not 5, so systemd %u %s", b->name, b->data[1],
+		r = asprintf(&s, "%s has header length %u, not 5, so systemd %u %s", nm, b->data[1],
 			     pr->version, then);
 	else
 		return strdup("");
@@ -1068,6 +1119,7 @@ int predict_import(const struct import_sources *sources, const struct import_env
 		r = initrd_reason(&pr, env, &out->source_skip_reason[CRED_SOURCE_INITRD]);
 	if (r >= 0)
 		r = predict_run(&pr, sources, env);
+	free(pr.slots);
 	if (r < 0) {
 		prediction_free(out);
 		return r;

@@ -16,22 +16,30 @@
 
 struct entry {
 	uint8_t *data;
-	size_t len;
+	size_t len, cap;
 };
+
+static void entry_reserve(struct entry *e, size_t more)
+{
+	if (e->len + more <= e->cap)
+		return;
+	e->cap = (e->len + more) * 2;
+	e->data = realloc(e->data, e->cap);
+	assert_non_null(e->data);
+}
 
 /* A QEMU-style type 11 entry: header (type 11, length 5, handle 0x0e00, count), strings. */
 static void entry_init(struct entry *e)
 {
-	e->data = malloc(5);
-	assert_non_null(e->data);
+	*e = (struct entry) {};
+	entry_reserve(e, 5);
 	memcpy(e->data, "\x0b\x05\x00\x0e\x00", 5);
 	e->len = 5;
 }
 
 static void entry_add(struct entry *e, const void *s, size_t n)
 {
-	e->data = realloc(e->data, e->len + n + 1);
-	assert_non_null(e->data);
+	entry_reserve(e, n + 1);
 	memcpy(e->data + e->len, s, n);
 	e->data[e->len + n] = 0;
 	e->len += n + 1;
@@ -57,8 +65,7 @@ static void entry_add_fill(struct entry *e, const char *prefix, char c, size_t n
 
 static void entry_finish(struct entry *e)
 {
-	e->data = realloc(e->data, e->len + 1);
-	assert_non_null(e->data);
+	entry_reserve(e, 1);
 	e->data[e->len++] = 0;   /* the closing double NUL */
 }
 
@@ -534,6 +541,39 @@ static void test_bad_base64_detail_names_the_rule(void **state)
 	prediction_free(&p);
 }
 
+static void test_twenty_thousand_strings_with_repeated_names_keep_the_first_of_each(void **state)
+{
+	struct entry e;
+	struct raw_blob b;
+	struct import_sources s = {};
+	struct import_env env = env_for(257);
+	struct prediction p;
+	size_t imported = 0, dup = 0;
+	char str[64];
+
+	entry_init(&e);
+	for (unsigned i = 0; i < 20000; i++) {
+		snprintf(str, sizeof(str), "io.systemd.credential:N%05u=", i % 10000);
+		entry_adds(&e, str);
+	}
+	entry_finish(&e);
+	b = blob_from(&e, "11-0");
+	s.smbios = &b;
+	s.n_smbios = 1;
+	predict(&s, &env, &p);
+	assert_int_equal(p.n_cands, 20000);
+	for (size_t i = 0; i < p.n_cands; i++) {
+		imported += p.cands[i].fate == FATE_IMPORTED;
+		dup += p.cands[i].fate == FATE_DROPPED_DUPLICATE;
+	}
+	assert_int_equal(imported, 10000);
+	assert_int_equal(dup, 10000);
+	assert_string_equal(p.cands[19999].detail, "the name was already created by SMBIOS 11-0 string 10000 at byte 299975");
+	assert_int_equal(p.budget_used, 0);
+	prediction_free(&p);
+	free(e.data);
+}
+
 /* ---- sizes and the shared budget ------------------------------------------------------ */
 
 static void test_exactly_one_mib_is_imported_and_one_byte_more_is_not(void **state)
@@ -915,6 +955,7 @@ int main(void)
 		cmocka_unit_test(test_text_value_is_byte_exact_and_may_contain_equals),
 		cmocka_unit_test(test_base64_rules_match_unbase64mem),
 		cmocka_unit_test(test_bad_base64_detail_names_the_rule),
+		cmocka_unit_test(test_twenty_thousand_strings_with_repeated_names_keep_the_first_of_each),
 		cmocka_unit_test(test_exactly_one_mib_is_imported_and_one_byte_more_is_not),
 		cmocka_unit_test(test_decoded_size_counts_for_binary_credentials),
 		cmocka_unit_test(test_budget_exhausted_by_an_earlier_source_drops_later_ones),
