@@ -473,7 +473,9 @@ static int parse_ep30(const uint8_t *buf, size_t len, struct smbios_entry_point 
 
 static int parse_ep21(const uint8_t *buf, size_t len, struct smbios_entry_point *ep, struct smbios_findings *f)
 {
-	int r = check_ep_length(buf, len, 5, 0x1f, f), ok;
+	/* 0x1e: SMBIOS 2.1's own typo for 0x1f; the kernel accepts it and then exposes only 30
+	 * bytes, so the intermediate's last byte (BCD revision) is missing from the file. */
+	int r = check_ep_length(buf, len, 5, 0x1e, f), ok;
 
 	if (r <= 0)
 		return r;
@@ -489,6 +491,12 @@ static int parse_ep21(const uint8_t *buf, size_t len, struct smbios_entry_point 
 	if (memcmp(buf + 0x10, "_DMI_", 5) != 0)
 		return smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, 0x10,
 				   "no _DMI_ intermediate anchor at byte 16");
+	if (ep->ep_length < 0x1f) {
+		r = smbios_finding_add(f, SMBIOS_FINDING_ENTRY_POINT, EP_WHERE, 5,
+				       "length byte is 30 (SMBIOS 2.1's typo for 31): the intermediate checksum "
+				       "cannot be verified");
+		return r < 0 ? r : 1;
+	}
 	return check_sum(buf, 0x10, 15, 0x15, "intermediate (_DMI_)", f);
 }
 

@@ -436,8 +436,8 @@ static void test_entry_point_errors_name_their_byte(void **state)
 	buf = slurp("credentials", "tables/smbios_entry_point", &len);
 	buf[5] = 32;
 	expect_ep_finding(buf, len, 5, "length byte is 32; the kernel accepts only lengths below 32");
-	buf[5] = 0x1e;
-	expect_ep_finding(buf, len, 5, "length byte is 30, shorter than the 31 bytes of this entry point's fields");
+	buf[5] = 0x1d;
+	expect_ep_finding(buf, len, 5, "length byte is 29, shorter than the 30 bytes of this entry point's fields");
 	buf[5] = 0x1f;
 	expect_ep_finding(buf, 20, 20, "length byte says 31 bytes but the file ends after 20");
 	buf[0] = 'X';
@@ -447,6 +447,31 @@ static void test_entry_point_errors_name_their_byte(void **state)
 	expect_ep_finding(b3, len3, 5, "entry point checksum over 24 bytes from byte 0 sums to 0x01, not 0");
 	free(buf);
 	free(b3);
+}
+
+static void test_entry_point_length_0x1e_is_accepted_as_the_kernel_does(void **state)
+{
+	struct smbios_findings f = { 0 };
+	struct smbios_entry_point ep;
+	uint8_t sum = 0;
+	size_t len;
+	uint8_t *buf = slurp("credentials", "tables/smbios_entry_point", &len);
+
+	/* what the kernel would expose for a firmware writing 0x1e: 30 bytes, checksummed */
+	buf[5] = 0x1e;
+	buf[4] = 0;
+	for (size_t i = 0; i < 30; i++)
+		sum += buf[i];
+	buf[4] = (uint8_t) -sum;
+	assert_int_equal(smbios_parse_entry_point(buf, 30, &ep, &f), 0);
+	assert_true(ep.valid);
+	assert_int_equal(ep.n_structures, 10);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(f.v[0].offset, 5);
+	assert_string_equal(f.v[0].message, "length byte is 30 (SMBIOS 2.1's typo for 31): the intermediate checksum "
+			    "cannot be verified");
+	smbios_findings_free(&f);
+	free(buf);
 }
 
 static void test_bytes_after_the_entry_point_are_flagged_but_valid(void **state)
@@ -990,6 +1015,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_smbios_30_entry_point_is_parsed),
 		cmocka_unit_test(test_legacy_dmi_entry_point_is_parsed),
 		cmocka_unit_test(test_entry_point_errors_name_their_byte),
+		cmocka_unit_test(test_entry_point_length_0x1e_is_accepted_as_the_kernel_does),
 		cmocka_unit_test(test_bytes_after_the_entry_point_are_flagged_but_valid),
 		cmocka_unit_test(test_qemu_table_walk_finds_every_structure_and_the_type_11),
 		cmocka_unit_test(test_smbios_30_walk_ends_at_end_of_table),
