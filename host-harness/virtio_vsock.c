@@ -285,19 +285,45 @@ static int conn_flush(struct vsock_dev *d, struct vsock_conn *c)
 
 /* ---- tx: packets from the guest ------------------------------------------------- */
 
-static int conn_take_payload(struct vsock_dev *d, struct vsock_conn *c, const struct vring_chain *chain,
+/* Sends payload straight from guest memory while nothing is queued before it. Returns
+ * the bytes sent (possibly 0), or -EPIPE after resetting the connection. */
+static long conn_send_direct(struct vsock_dev *d, struct vsock_conn *c, const struct vring_chain *chain,
 			     uint32_t len)
+{
+	struct iovec iov[VRING_MAX_SEGS * GUEST_MEM_MAX_REGIONS];
+	struct msghdr mh = { .msg_iov = iov };
+	uint64_t got;
+	ssize_t n;
+	int k;
+
+	if (c->buf_len > 0 || len == 0)
+		return 0;
+	k = vring_chain_iov(d->tx, chain, false, VSOCK_HDR_SIZE, len, iov, (int) (sizeof(iov) / sizeof(iov[0])), &got);
+	if (k < 0 || got != len) {
+		conn_reset(d, c, "payload not readable");
+		return -EPIPE;
+	}
+	mh.msg_iovlen = (size_t) k;
+	do
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n < 0) {
+		conn_reset(d, c, "host socket write failed");
+		return -EPIPE;
+	}
+	c->fwd_cnt += (uint32_t) n;
+	d->stat_bytes_to_host += (uint64_t) n;
+	return n;
+}
+
+/* Queues what the host socket did not take, behind anything already queued. */
+static int conn_queue_payload(struct vsock_dev *d, struct vsock_conn *c, const struct vring_chain *chain,
+			      uint32_t offset, uint32_t len)
 {
 	uint32_t tail, first;
 
-	if (c->state != CONN_ESTABLISHED || c->guest_no_send) {
-		conn_reset(d, c, "data after the guest's shutdown or before the handshake");
-		return -EPROTO;
-	}
-	if (len > VSOCK_BUF_ALLOC - c->buf_len) {
-		conn_reset(d, c, "guest sent more data than the credit it was given");
-		return -EPROTO;
-	}
 	if (!c->buf) {
 		c->buf = malloc(VSOCK_BUF_ALLOC);
 		if (!c->buf) {
@@ -307,12 +333,36 @@ static int conn_take_payload(struct vsock_dev *d, struct vsock_conn *c, const st
 	}
 	tail = (c->buf_head + c->buf_len) % VSOCK_BUF_ALLOC;
 	first = VSOCK_BUF_ALLOC - tail < len ? VSOCK_BUF_ALLOC - tail : len;
-	if (vring_chain_read(d->tx, chain, VSOCK_HDR_SIZE, c->buf + tail, first) != (long) first ||
-	    vring_chain_read(d->tx, chain, VSOCK_HDR_SIZE + first, c->buf, len - first) != (long) (len - first)) {
+	if (vring_chain_read(d->tx, chain, offset, c->buf + tail, first) != (long) first ||
+	    vring_chain_read(d->tx, chain, offset + first, c->buf, len - first) != (long) (len - first)) {
 		conn_reset(d, c, "payload not readable");
 		return -EFAULT;
 	}
 	c->buf_len += len;
+	return 0;
+}
+
+static int conn_take_payload(struct vsock_dev *d, struct vsock_conn *c, const struct vring_chain *chain,
+			     uint32_t len)
+{
+	long sent;
+
+	if (c->state != CONN_ESTABLISHED || c->guest_no_send) {
+		conn_reset(d, c, "data after the guest's shutdown or before the handshake");
+		return -EPROTO;
+	}
+	/* The guest may have in flight what we advertised: buf_alloc minus what it sent
+	 * since the fwd_cnt we last told it. */
+	if (len > VSOCK_BUF_ALLOC - c->buf_len - (c->fwd_cnt - c->fwd_cnt_sent)) {
+		conn_reset(d, c, "guest sent more data than the credit it was given");
+		return -EPROTO;
+	}
+	sent = conn_send_direct(d, c, chain, len);
+	if (sent < 0)
+		return (int) sent;
+	if ((uint32_t) sent < len && conn_queue_payload(d, c, chain, VSOCK_HDR_SIZE + (uint32_t) sent,
+							len - (uint32_t) sent) < 0)
+		return -ENOMEM;
 	return conn_flush(d, c);
 }
 

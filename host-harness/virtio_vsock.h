@@ -19,9 +19,9 @@
 #define VSOCK_HDR_SIZE        44
 #define VSOCK_HOST_CID        2
 #define VSOCK_TYPE_STREAM     1
-#define VSOCK_BUF_ALLOC       (256u * 1024u)   /* what we advertise per connection */
+#define VSOCK_BUF_ALLOC       (1024u * 1024u)   /* what we advertise per connection */
 #define VSOCK_MAX_PAYLOAD     (64u * 1024u)    /* per packet, both ways (Linux's maximum) */
-#define VSOCK_MAX_CONNS       512
+#define VSOCK_MAX_CONNS       256
 #define VSOCK_RST_QUEUE_MAX   256
 #define VSOCK_REQUEST_TIMEOUT_MS 2000
 #define VSOCK_LOCAL_PORT_BASE (1u << 30)       /* host ports for host-initiated connections */
