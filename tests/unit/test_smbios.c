@@ -994,6 +994,56 @@ static void test_json_output_follows_the_documented_schema(void **state)
 	free(out);
 }
 
+/* Two implementations of systemd's rules must agree: this module's per-string verdicts and
+ * systemd_rules.c's predict_import() (the SMBIOS candidates, in the same order). */
+static const char *verdict_as_fate(const char *token)
+{
+	if (strcmp(token, "valid") == 0)
+		return "imported";
+	if (strcmp(token, "truncated") == 0)
+		return "imported-truncated";
+	return token;
+}
+
+static void assert_verdicts_match_prediction(const char *fixture, unsigned version)
+{
+	struct import_env env = { .systemd_version = version, .page_size = 4096, .dmi_sysfs_present = true };
+	struct import_sources src = { 0 };
+	struct smbios_view v;
+	struct prediction p;
+	char root[256];
+	size_t ci = 0, compared = 0;
+
+	snprintf(root, sizeof(root), FIX "%s/root", fixture);
+	assert_int_equal(smbios_view_load(root, version, &v), 0);
+	src.smbios = v.entries;
+	src.n_smbios = v.n_entries;
+	assert_int_equal(predict_import(&src, &env, &p), 0);
+	for (size_t k = 0; k < v.n_structs; k++)
+		for (size_t i = 0; i < v.structs[k].n_strings; i++, ci++, compared++) {
+			while (ci < p.n_cands && p.cands[ci].source != CRED_SOURCE_SMBIOS)
+				ci++;
+			assert_true(ci < p.n_cands);
+			assert_string_equal(verdict_as_fate(v.structs[k].strings[i].verdict.token),
+					    cred_fate_name(p.cands[ci].fate));
+		}
+	for (; ci < p.n_cands; ci++)
+		assert_int_not_equal(p.cands[ci].source, CRED_SOURCE_SMBIOS);
+	assert_int_equal(compared, v.n_structs ? v.structs[0].n_strings : 0);
+	prediction_free(&p);
+	smbios_view_free(&v);
+}
+
+static void test_verdicts_agree_with_the_import_predictor_on_every_fixture(void **state)
+{
+	static const char *const fixtures[] = { "no-type11", "credentials", "wrap300", "bigentry", "vendor", "sm3" };
+	static const unsigned versions[] = { 252, 254, 257 };
+
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		for (size_t k = 0; k < sizeof(versions) / sizeof(versions[0]); k++)
+			assert_verdicts_match_prediction(fixtures[i], versions[k]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1037,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_wrapped_count_and_page_cut_are_listed_after_the_strings),
 		cmocka_unit_test(test_missing_smbios_exits_2_and_says_why),
 		cmocka_unit_test(test_json_output_follows_the_documented_schema),
+		cmocka_unit_test(test_verdicts_agree_with_the_import_predictor_on_every_fixture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
