@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "case.h"
+#include "ch_runner.h"
 #include "cloud_hypervisor.h"
+#include "result.h"
+#include "runner.h"
 
 #define CANARY "canary-7f3e9a1c-secret"
 #define CANARY_B64 "Y2FuYXJ5LTdmM2U5YTFjLXNlY3JldA==" /* base64 of CANARY */
@@ -333,6 +338,114 @@ static void test_report_listener_accepts_on_socket_name_with_port_suffix(void **
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* ---- whole cases through ch_run_case() ------------------------------------------- */
+
+static void parse_case(const char *json, struct test_case *tc)
+{
+	char *error = NULL;
+
+	assert_int_equal(case_parse(json, strlen(json), "/tmp/ch-case.json", tc, &error), 0);
+	assert_null(error);
+}
+
+static void run_one(const char *json, const char *image_dir, struct case_result *res)
+{
+	atomic_int stop = 0;
+	struct run_opts o = { .image_dir = image_dir, .memory_mb = 256, .stop = &stop };
+	struct run_live live = { 0 };
+	struct test_case tc;
+
+	parse_case(json, &tc);
+	ch_run_case(&o, &tc, "bookworm", &live, res);
+	case_free(&tc);
+}
+
+static void test_ch_case_without_cloud_hypervisor_is_skipped_with_its_reason_in_under_five_seconds(void **state)
+{
+	struct case_result res;
+	long start = ms_now();
+
+	setenv("CREDSCOPE_CLOUD_HYPERVISOR", "/nonexistent/cloud-hypervisor", 1);
+	unsetenv("CREDSCOPE_CH_ASSUME_KVM");
+	run_one("{\"name\":\"ch-text\",\"credentials\":[{\"name\":\"FOO\",\"value\":\"bar\"}]}", "/nonexistent", &res);
+	assert_true(ms_now() - start < 5000);
+	assert_true(res.skipped);
+	assert_non_null(strstr(res.skip_reason, "cloud-hypervisor is not installed (/nonexistent/cloud-hypervisor not found)"));
+	assert_string_equal(res.case_name, "ch-text");
+	case_result_free(&res);
+	unsetenv("CREDSCOPE_CLOUD_HYPERVISOR");
+}
+
+static void make_fake_image(const struct fake_dir *fd, char *image_dir, size_t size)
+{
+	static const char *const files[] = { "vmlinuz", "initrd.img", "rootfs.img" };
+	char path[256];
+
+	snprintf(image_dir, size, "%s/images", fd->dir);
+	snprintf(path, sizeof path, "%s/bookworm", image_dir);
+	assert_int_equal(mkdir(image_dir, 0700), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s/bookworm/%s", image_dir, files[i]);
+		close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	}
+}
+
+static void test_ch_case_speaks_the_api_and_says_no_report_arrived_through_hybrid_vsock(void **state)
+{
+	struct fake_dir fd;
+	struct case_result res;
+	char image_dir[160], record[16384], tmp[160];
+
+	fake_setup(&fd, "cloud-hypervisor v40.0.0", NULL);
+	make_fake_image(&fd, image_dir, sizeof image_dir);
+	snprintf(tmp, sizeof tmp, "%s/tmp", fd.dir);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	setenv("TMPDIR", tmp, 1);
+	setenv("CREDSCOPE_CLOUD_HYPERVISOR", fd.binary, 1);
+	setenv("CREDSCOPE_CH_ASSUME_KVM", "1", 1);
+	run_one("{\"name\":\"ch-fake\",\"timeouts\":{\"verdict\":1},\"credentials\":["
+		"{\"name\":\"FOO\",\"value\":\"bar\"},{\"name\":\"CMD\",\"value\":\"uff\",\"via\":\"cmdline\"}]}",
+		image_dir, &res);
+	assert_false(res.skipped);
+	assert_false(res.ok);
+	assert_int_equal(res.got, OUTCOME_ERROR);
+	assert_non_null(strstr(res.diagnosis, "no report through cloud-hypervisor's hybrid vsock within 1 s"));
+	slurp(fd.record, record, sizeof record);
+	assert_non_null(strstr(record, "\"oem_strings\":[\"io.systemd.credential.binary:FOO=YmFy\"]"));
+	assert_non_null(strstr(record, "console=ttyS0 credscope.report=vsock:2:5123 panic=-1 systemd.set_credential=CMD:uff\""));
+	assert_non_null(strstr(record, "/expect.img\",\"readonly\":true}"));
+	assert_non_null(strstr(record, "PUT /api/v1/vm.boot -\nPUT /api/v1/vm.shutdown -\nPUT /api/v1/vmm.shutdown -\n"));
+	assert_int_equal(rmdir(tmp), 0);  /* the run directory is gone */
+	case_result_free(&res);
+	unsetenv("CREDSCOPE_CLOUD_HYPERVISOR");
+	unsetenv("CREDSCOPE_CH_ASSUME_KVM");
+	unsetenv("TMPDIR");
+	fake_teardown(&fd);
+}
+
+static void test_ch_case_with_fw_cfg_fails_unbooted_naming_the_reason(void **state)
+{
+	struct fake_dir fd;
+	struct case_result res;
+	char image_dir[160], record[1024];
+
+	fake_setup(&fd, "cloud-hypervisor v40.0.0", NULL);
+	make_fake_image(&fd, image_dir, sizeof image_dir);
+	setenv("CREDSCOPE_CLOUD_HYPERVISOR", fd.binary, 1);
+	setenv("CREDSCOPE_CH_ASSUME_KVM", "1", 1);
+	run_one("{\"name\":\"ch-fw\",\"credentials\":[{\"name\":\"FW\",\"value\":\"x\",\"via\":\"fw_cfg\"}]}",
+		image_dir, &res);
+	assert_int_equal(res.got, OUTCOME_FAIL);
+	assert_non_null(strstr(res.diagnosis, "FW: cannot be sent by fw_cfg to cloud-hypervisor"));
+	slurp(fd.record, record, sizeof record);
+	assert_string_equal(record, "ARGV --version\n");  /* never started as a VMM */
+	case_result_free(&res);
+	unsetenv("CREDSCOPE_CLOUD_HYPERVISOR");
+	unsetenv("CREDSCOPE_CH_ASSUME_KVM");
+	fake_teardown(&fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +460,9 @@ int main(void)
 		cmocka_unit_test(test_missing_binary_is_unavailable_with_reason_in_well_under_five_seconds),
 		cmocka_unit_test(test_kvm_probe_answers_within_its_deadline),
 		cmocka_unit_test(test_report_listener_accepts_on_socket_name_with_port_suffix),
+		cmocka_unit_test(test_ch_case_without_cloud_hypervisor_is_skipped_with_its_reason_in_under_five_seconds),
+		cmocka_unit_test(test_ch_case_speaks_the_api_and_says_no_report_arrived_through_hybrid_vsock),
+		cmocka_unit_test(test_ch_case_with_fw_cfg_fails_unbooted_naming_the_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
