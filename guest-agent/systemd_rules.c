@@ -724,23 +724,25 @@ struct entry_view {
 };
 
 /* "the entry is 5123 bytes, systemd 252 reads only the first 4096, and FOO starts at byte
- * 4090" (+ how much of it was seen when it straddles the boundary). */
+ * 4090", plus what the cut leaves of a straddling string: of its value when the '=' was
+ * seen (what the user compares), else of the string. */
 static char *page_clause(const struct predictor *pr, const struct entry_view *e, const char *name, size_t off,
-			 size_t len)
+			 size_t len, const struct oem_parse *cut)
 {
 	char *who = name ? name_escape(name, strlen(name)) : strdup("this string");
-	char *s = NULL;
+	char *s = NULL, tail[160] = "";
 	int r;
 
 	if (!who)
 		return NULL;
-	if (off >= e->seen)
-		r = asprintf(&s, "the entry is %zu bytes, systemd %u reads only the first %zu, and %s starts at "
-			     "byte %zu", e->blob->len, pr->version, e->seen, who, off);
-	else
-		r = asprintf(&s, "the entry is %zu bytes, systemd %u reads only the first %zu, and %s starts at "
-			     "byte %zu, so only %zu of its %zu bytes were seen", e->blob->len, pr->version, e->seen,
-			     who, off, e->seen - off, len);
+	if (off < e->seen && cut && cut->has_eq)
+		snprintf(tail, sizeof(tail), ", so its %s is cut from %zu to %zu %s", cut->binary ? "base64 text" : "value",
+			 len - (size_t) (cut->val - ((const char *) e->blob->data + off)), cut->vlen,
+			 cut->binary ? "characters" : "bytes");
+	else if (off < e->seen)
+		snprintf(tail, sizeof(tail), ", so only %zu of its %zu bytes were seen", e->seen - off, len);
+	r = asprintf(&s, "the entry is %zu bytes, systemd %u reads only the first %zu, and %s starts at byte %zu%s",
+		     e->blob->len, pr->version, e->seen, who, off, tail);
 	free(who);
 	return r < 0 ? NULL : s;
 }
@@ -763,9 +765,9 @@ static int smbios_judge_seen(struct predictor *pr, size_t idx, const struct entr
 	struct oem_parse o;
 	int r;
 
-	if (sl < len && !(clause = page_clause(pr, e, cand_at(pr, idx)->name, off, len)))
-		return -ENOMEM;
 	oem_parse(s, sl, &o);
+	if (sl < len && !(clause = page_clause(pr, e, cand_at(pr, idx)->name, off, len, &o)))
+		return -ENOMEM;
 	if (!o.cred && clause)
 		r = cand_fate(pr, idx, FATE_NOT_A_CREDENTIAL, "%s, which cuts it inside its prefix", clause);
 	else if (!o.cred)
@@ -806,7 +808,7 @@ static int smbios_string(struct predictor *pr, const struct entry_view *e, size_
 	if (e->block != FATE_IMPORTED)
 		return cand_fate(pr, idx, e->block, "%s", e->block_detail);
 	if (off >= e->seen) {
-		char *clause = page_clause(pr, e, cand_at(pr, idx)->name, off, len);
+		char *clause = page_clause(pr, e, cand_at(pr, idx)->name, off, len, NULL);
 		if (!clause)
 			return -ENOMEM;
 		r = cand_fate(pr, idx, FATE_DROPPED_PAST_PAGE, "%s", clause);

@@ -179,7 +179,7 @@ static void test_v252_cuts_the_entry_after_one_page(void **state)
 	assert_int_equal(c->value_len, 3000);      /* what the host sent */
 	assert_int_equal(c->offset, 3034);
 	assert_string_equal(c->detail, "the entry is 6097 bytes, systemd 252 reads only the first 4096, and SECOND "
-			    "starts at byte 3034, so only 1062 of its 3029 bytes were seen");
+			    "starts at byte 3034, so its value is cut from 3000 to 1033 bytes");
 
 	c = cand(&p, CRED_SOURCE_SMBIOS, "THIRD");
 	assert_int_equal(c->fate, FATE_DROPPED_PAST_PAGE);
@@ -237,7 +237,7 @@ static void test_v257_reads_at_most_8_bytes_plus_1_mib_of_an_entry(void **state)
 	assert_int_equal(c->imported_len, 1048552);   /* 1048584 - 5 - 27 */
 	assert_int_equal(c->value_len, 1048600);
 	assert_string_equal(c->detail, "the entry is 1048634 bytes, systemd 257 reads only the first 1048584, and HUGE "
-			    "starts at byte 5, so only 1048579 of its 1048627 bytes were seen");
+			    "starts at byte 5, so its value is cut from 1048600 to 1048552 bytes");
 	prediction_free(&p);
 	free(e.data);
 }
@@ -273,8 +273,8 @@ static void test_v252_base64_cut_mid_quad_is_broken_pipe(void **state)
 	assert_null(c->imported);
 	assert_int_equal(c->value_len, 300);
 	assert_string_equal(c->detail, "the entry is 4491 bytes, systemd 252 reads only the first 4096, and BIN "
-			    "starts at byte 4056, so only 40 of its 433 bytes were seen: base64 length 7 is "
-			    "not a multiple of 4 (systemd: Broken pipe)");
+			    "starts at byte 4056, so its base64 text is cut from 400 to 7 characters: base64 "
+			    "length 7 is not a multiple of 4 (systemd: Broken pipe)");
 	prediction_free(&p);
 	free(e.data);
 }
@@ -322,6 +322,8 @@ static void test_v254_cut_before_the_equals_sign_drops_the_string(void **state)
 	predict(&s, &env, &p);
 	c = cand(&p, CRED_SOURCE_SMBIOS, "LONGNAME");
 	assert_int_equal(c->fate, FATE_NOT_A_CREDENTIAL);   /* the cut leaves "io.syst" */
+	assert_string_equal(c->detail, "the entry is 4123 bytes, systemd 254 reads only the first 4096, and LONGNAME "
+			    "starts at byte 4089, so only 7 of its 32 bytes were seen, which cuts it inside its prefix");
 	prediction_free(&p);
 	free(e.data);
 }
