@@ -376,15 +376,17 @@ static int parse_machine(struct pctx *p, json_t *root, struct test_case *tc)
 
 static int parse_timeouts(struct pctx *p, json_t *root, struct test_case *tc)
 {
-	static const char *const known[] = { "first_contact", "verdict", NULL };
+	static const char *const known[] = { "first_contact", "verdict", "idle", NULL };
 	json_t *t = json_object_get(root, "timeouts");
 	int r;
 	if (!t)
 		return 0;
 	if (!json_is_object(t))
-		return fail(p, "timeouts: expected an object with first_contact and/or verdict (seconds)");
+		return fail(p, "timeouts: expected an object with first_contact, idle and/or verdict (seconds)");
 	if ((r = check_fields(p, t, "timeouts.", known)) < 0 ||
 	    (r = get_uint(p, t, "first_contact", "timeouts.", 3600, &tc->first_contact_s)) < 0)
+		return r;
+	if ((r = get_uint(p, t, "idle", "timeouts.", 3600, &tc->idle_s)) < 0)
 		return r;
 	return get_uint(p, t, "verdict", "timeouts.", 3600, &tc->verdict_s);
 }

@@ -76,6 +76,7 @@ struct test_case {
 	char *cmdline_extra;         /* test-only kernel command line additions */
 	unsigned first_contact_s;    /* 0: runner default */
 	unsigned verdict_s;
+	unsigned idle_s;             /* no console output and no report this long: hung */
 	unsigned memory_mb;          /* 0: runner default */
 };
 

@@ -32,9 +32,28 @@ static void copy_line(char *dst, size_t dsz, const char *s)
 	snprintf(dst, dsz, "%s", s);
 }
 
+/* Drops ANSI CSI sequences (systemd's colours) so the tail reads as text. */
+static void strip_ansi(char *s)
+{
+	char *o = s;
+	for (char *p = s; *p; p++) {
+		if (p[0] == '\033' && p[1] == '[') {
+			p += 2;
+			while (*p && !(*p >= '@' && *p <= '~'))
+				p++;
+			if (!*p)
+				break;
+			continue;
+		}
+		*o++ = *p;
+	}
+	*o = 0;
+}
+
 /* One complete console line. */
 static void on_line(struct console_watch *w, char *line)
 {
+	strip_ansi(line);
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\r'))
 		line[--n] = 0;

@@ -50,6 +50,11 @@ void progress_finished(struct progress *p, const struct case_result *r)
 		case_outcome_name(r->expected), r->skipped ? "skip" : case_outcome_name(r->got));
 	if (r->skipped && r->skip_reason)
 		fprintf(p->out, "  %s\n", r->skip_reason);
+	if (r->ok && r->diagnosis) {   /* an expected failure: show that it was the right one */
+		char *d = text_sanitize(r->diagnosis, strlen(r->diagnosis), false);
+		fprintf(p->out, "  diagnosis (as expected): %s\n", d ? d : "?");
+		free(d);
+	}
 	if (!r->ok && !r->skipped) {
 		char *d = text_sanitize(r->diagnosis ? r->diagnosis : "(no diagnosis)", strlen(r->diagnosis ? r->diagnosis : "(no diagnosis)"), false);
 		fprintf(p->out, "  diagnosis: %s\n  phase reached: %s\n", d ? d : "?", r->phase ? r->phase : "?");

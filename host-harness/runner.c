@@ -28,6 +28,7 @@
 #define KEY_BYTES 32
 #define FIRST_CONTACT_S 15   /* under KVM; TCG multiplies (accel_time_scale) */
 #define VERDICT_S 60
+#define IDLE_S 15            /* console silent and no report: the guest hangs */
 #define STOP_GRACE_MS 3000
 
 struct run {
@@ -225,6 +226,7 @@ static int configure_vm(struct run *r, const char *expect_img)
 	vm->memory_mb = r->tc->memory_mb ? r->tc->memory_mb : r->o->memory_mb;
 	vm->expect_disk = expect_img;
 	vm->no_reboot = true;
+	vm->snapshot = true;   /* parallel runs share the image; each boots it pristine */
 	vm->own_process_group = true;
 	vm->console_log = r->console_path;
 	vm->qemu_log = path_in(r, "qemu.log");
@@ -268,8 +270,13 @@ static int start_vm(struct run *r)
 	}
 	x = qemu_qmp_ready(&r->vm, 10000 * (int)scale);
 	if (x < 0) {
+		int status;
 		char *t = file_tail(r->vm.qemu_log, 600);
-		set_diag(r, OUTCOME_ERROR, "QEMU %s before its monitor was ready: %s", x == -ECHILD ? "exited" : "hung",
+		for (char *p = t; p && *p; p++)
+			if (*p == '\n')
+				*p = p[1] ? ' ' : 0;
+		bool exited = x == -ECHILD || (usleep(100 * 1000), qemu_poll_exit(&r->vm, &status) == 1);
+		set_diag(r, OUTCOME_ERROR, "QEMU %s before its monitor was ready: %s", exited ? "exited" : "hung",
 			 t && *t ? t : "(no message)");
 		free(t);
 		return x;
@@ -324,12 +331,25 @@ static void diagnose_silence(struct run *r, bool first_contact, unsigned secs, l
 			 r->con.phase == PHASE_KERNEL ? " (the kernel never handed over to systemd)" : "");
 }
 
+static void diagnose_idle(struct run *r, unsigned secs)
+{
+	const char *phase = boot_phase_name(r->con.phase);
+	if (r->con.verdict_line[0])
+		set_diag(r, OUTCOME_ERROR, "stopped in phase report: the agent printed \"%s\" on the console but its report "
+			 "never arrived over %s (console silent for %u s)", r->con.verdict_line, r->o->transport, secs);
+	else
+		set_diag(r, OUTCOME_ERROR, "hung in phase %s: no console output and no report for %u s%s", phase, secs,
+			 r->con.phase == PHASE_SYSTEMD ? " (systemd runs, but the agent never reported)" :
+			 r->con.phase == PHASE_KERNEL ? " (the kernel never handed over to systemd)" : "");
+}
+
 /* Polls report channel, console and QEMU until a verdict, a failure or a deadline. */
 static void wait_for_verdict(struct run *r)
 {
 	unsigned scale = accel_time_scale(r->o->accel);
 	unsigned fc_s = r->tc->first_contact_s ? r->tc->first_contact_s : FIRST_CONTACT_S * scale;
 	unsigned v_s = r->tc->verdict_s ? r->tc->verdict_s : VERDICT_S * scale;
+	unsigned idle_s = r->tc->idle_s ? r->tc->idle_s : IDLE_S * scale;
 	long long t0 = mono_ms();
 	int status;
 	for (;;) {
@@ -380,6 +400,8 @@ static void wait_for_verdict(struct run *r)
 			return diagnose_silence(r, true, fc_s, now);
 		if (now - t0 > (long long)v_s * 1000)
 			return diagnose_silence(r, false, v_s, now);
+		if (r->con.any_output && now - r->con.last_output_ms > (long long)idle_s * 1000)
+			return diagnose_idle(r, idle_s);
 	}
 }
 
