@@ -8,6 +8,9 @@
  *   rst PORT              guest connects to a port nobody listens on: must get ECONNRESET
  *   listen PORT MIB       host-initiated connection via "CONNECT PORT": echo of MIB MiB
  *   poweroff
+ *   vsock_host --uds PATH --receive-report PORT OUT [--timeout SEC]
+ * instead receives one framed report (docs/report.md) on PATH_PORT, writes it to OUT and
+ * answers with an ok ack.
  * Prints one PASS/FAIL line per step (and THROUGHPUT lines); exit 0 if all passed. */
 #include <errno.h>
 #include <openssl/evp.h>
@@ -22,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "hybrid_vsock.h"
 #include "vsock_test_pattern.h"
 
@@ -424,9 +428,39 @@ static int run_step(char **argv, int argc, int *used)
 	exit(2);
 }
 
+static int receive_report(unsigned p, const char *out)
+{
+	static const char ack[] = "{ \"credscope-ack\": 1, \"status\": \"ok\" }";
+	int lfd = listen_port(p), fd, r;
+	uint8_t *buf;
+	size_t len;
+	FILE *f;
+
+	fd = accept_within(lfd, timeout_s);
+	if (fd < 0) {
+		fprintf(stderr, "vsock_host: no report connection on port %u within %d s\n", p, timeout_s);
+		return 1;
+	}
+	r = frame_read(fd, FRAME_MAX, timeout_s * 1000, &buf, &len);
+	if (r < 0) {
+		fprintf(stderr, "vsock_host: reading the report frame failed: %s\n", strerror(-r));
+		return 1;
+	}
+	f = fopen(out, "w");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+		return 1;
+	free(buf);
+	r = frame_write(fd, ack, strlen(ack));
+	close(fd);
+	printf("received a %zu-byte report on port %u\n", len, p);
+	return r < 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1, failed = 0;
+	const char *report_out = NULL;
+	unsigned report_port = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
@@ -438,11 +472,18 @@ int main(int argc, char **argv)
 			serial_path = argv[i + 1];
 		else if (strcmp(argv[i], "--timeout") == 0)
 			timeout_s = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--receive-report") == 0 && i + 2 < argc) {
+			report_port = (unsigned) strtoul(argv[i + 1], NULL, 10);
+			report_out = argv[i + 2];
+			i++;
+		}
 	}
 	if (!uds) {
 		fputs("usage: vsock_host --uds PATH [--port P] [--serial SOCKET] [--timeout SEC] STEP...\n", stderr);
 		return 2;
 	}
+	if (report_out)
+		return receive_report(report_port, report_out);
 	ctl_listen = listen_port(port);
 	data_listen = listen_port(port + 1);
 	if (wait_hello() < 0)
