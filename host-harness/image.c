@@ -48,6 +48,24 @@ static char *json_str(json_t *root, const char *const *keys)
 	return NULL;
 }
 
+/* Removes every whole-word occurrence of word from the space-separated list s. */
+static void drop_word(char *s, const char *word)
+{
+	size_t wl = strlen(word);
+	char *p = s;
+	while (p && (p = strstr(p, word))) {
+		bool start = p == s || p[-1] == ' ', end = p[wl] == ' ' || p[wl] == 0;
+		if (!start || !end) {
+			p += wl;
+			continue;
+		}
+		memmove(p, p + wl + (p[wl] == ' '), strlen(p + wl + (p[wl] == ' ')) + 1);
+	}
+	size_t n = s ? strlen(s) : 0;
+	while (n && s[n - 1] == ' ')
+		s[--n] = 0;
+}
+
 static void from_json(const char *dir, struct guest_image *img)
 {
 	static const char *const kkeys[] = { "kernel", "vmlinuz", NULL }, *const ikeys[] = { "initrd", NULL },
@@ -63,11 +81,15 @@ static void from_json(const char *dir, struct guest_image *img)
 		json_decref(root);
 		return;
 	}
-	img->kernel = json_path(root, dir, kkeys);
-	img->initrd = json_path(root, dir, ikeys);
-	img->rootfs = json_path(root, dir, rkeys);
-	img->cmdline = json_str(root, ckeys);
+	/* vm-images/README.md: "files": {kernel, initrd, rootfs}, "boot": {"initrd": {"cmdline"}} */
+	json_t *files = json_object_get(root, "files"), *boot = json_object_get(json_object_get(root, "boot"), "initrd");
+	json_t *where = json_is_object(files) ? files : root;
+	img->kernel = json_path(where, dir, kkeys);
+	img->initrd = json_path(where, dir, ikeys);
+	img->rootfs = json_path(where, dir, rkeys);
+	img->cmdline = json_str(json_is_object(boot) ? boot : root, ckeys);
 	img->rootfs_format = json_str(root, fkeys);
+	drop_word(img->cmdline, "quiet");   /* the harness reads the boot phases from kernel messages */
 	json_decref(root);
 }
 
