@@ -118,7 +118,7 @@ check: all
 	@rm -f $(B)/results.txt
 	@$(MAKE) --no-print-directory -k unit unit-asan fuzz integration; rc=$$?; tests/summarize $(B)/results.txt; exit $$rc
 
-images:
+images: $(B)/bin/credscope
 	@vm-images/build $(if $(FLAVOR),$(FLAVOR),bookworm trixie)
 
 demo: all
