@@ -315,8 +315,8 @@ static int list_dir(const char *path, char ***out, size_t *n_out)
 		return -errno;
 	while ((de = readdir(d))) {
 		char **nv;
-		if (de->d_name[0] == '.')
-			continue;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;   /* dot files are kept: predict_import() explains that systemd skips them */
 		nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv || !(nv[n] = strdup(de->d_name))) {
 			v = nv ? nv : v;

@@ -1005,6 +1005,9 @@ static int predict_files(struct predictor *pr, enum cred_source src, const struc
 		cand_at(pr, idx)->raw_len = v[i].len;
 		if (skip)
 			r = cand_fate(pr, idx, skip_fate, "%s", skip);
+		else if (name[0] == '.' && credential_name_valid(name, strlen(name)))
+			r = cand_fate(pr, idx, FATE_DROPPED_UNSUPPORTED, "systemd reads the directory without dot "
+				      "files (RECURSE_DIR_IGNORE_DOT), so it never sees this name");
 		else
 			r = judge_named(pr, idx, name, strlen(name), (const char *) v[i].data, v[i].len, false, NULL);
 		if (r < 0)

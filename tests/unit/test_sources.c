@@ -98,12 +98,13 @@ static void test_fixture_root_yields_every_source_and_the_version(void **state)
 	assert_int_equal(s.n_smbios, 1);
 	assert_string_equal(s.smbios[0].name, "11-0");
 	assert_int_equal(s.smbios[0].len, 84);
-	assert_int_equal(s.n_fw_cfg, 3);   /* sorted with strcmp */
-	assert_string_equal(s.fw_cfg[0].name, "FOO");
-	assert_string_equal(s.fw_cfg[1].name, "FW");
-	assert_string_equal(s.fw_cfg[2].name, "ZED");
-	assert_int_equal(s.fw_cfg[1].len, 9);
-	assert_memory_equal(s.fw_cfg[1].data, "fw value\n", 9);
+	assert_int_equal(s.n_fw_cfg, 4);   /* sorted with strcmp, dot files kept for the explanation */
+	assert_string_equal(s.fw_cfg[0].name, ".DOT");
+	assert_string_equal(s.fw_cfg[1].name, "FOO");
+	assert_string_equal(s.fw_cfg[2].name, "FW");
+	assert_string_equal(s.fw_cfg[3].name, "ZED");
+	assert_int_equal(s.fw_cfg[2].len, 9);
+	assert_memory_equal(s.fw_cfg[2].data, "fw value\n", 9);
 	assert_string_equal(s.cmdline, "BOOT_IMAGE=/vmlinuz root=/dev/vda1 systemd.set_credential=CMD:uff\n");
 	assert_string_equal(s.efi_options, "systemd.set_credential=EFI:e\xc3\xa4");
 	assert_int_equal(s.n_initrd, 1);
@@ -129,6 +130,7 @@ static void test_fixture_root_predicts_fw_cfg_over_smbios(void **state)
 	assert_memory_equal(prediction_winner(&p, "EFI")->imported, "e\xc3\xa4", 3);
 	assert_memory_equal(prediction_winner(&p, "CMD")->imported, "uff", 3);
 	assert_null(prediction_winner(&p, "INITRD"));   /* 252 has no @initrd import */
+	assert_null(prediction_winner(&p, ".DOT"));     /* systemd reads the directory without dot files */
 	prediction_free(&p);
 	sources_free(&s);
 

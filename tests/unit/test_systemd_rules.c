@@ -438,6 +438,32 @@ static void test_invalid_smbios_name_is_dropped_and_named(void **state)
 	prediction_free(&p);
 }
 
+static void test_fw_cfg_and_initrd_names_are_checked_and_cmdline_splits_at_the_first_colon(void **state)
+{
+	struct raw_blob fw[2] = { { .name = "a:b", .data = (uint8_t *) "x", .len = 1 },
+				  { .name = "ok", .data = (uint8_t *) "y", .len = 1 } };
+	struct raw_blob initrd[2] = { { .name = "..", .data = (uint8_t *) "z", .len = 1 },
+				      { .name = ".hidden", .data = (uint8_t *) "h", .len = 1 } };
+	struct import_sources s = { .fw_cfg = fw, .n_fw_cfg = 2, .initrd = initrd, .n_initrd = 2,
+				    .cmdline = "systemd.set_credential=URL:http://h:80/ systemd.set_credential=:v" };
+	struct import_env env = env_for(257);
+	struct prediction p;
+
+	predict(&s, &env, &p);
+	assert_int_equal(p.n_cands, 6);
+	assert_int_equal(p.cands[0].fate, FATE_DROPPED_INVALID_NAME);
+	assert_string_equal(p.cands[0].detail, "its name contains ':'");
+	assert_string_equal(p.cands[0].origin, "fw_cfg opt/io.systemd.credentials/a:b");
+	assert_int_equal(p.cands[1].fate, FATE_IMPORTED);
+	assert_string_equal((const char *) cand(&p, CRED_SOURCE_CMDLINE, "URL")->imported, "http://h:80/");
+	assert_int_equal(p.cands[3].fate, FATE_DROPPED_INVALID_NAME);
+	assert_string_equal(p.cands[3].detail, "the name is empty");
+	assert_int_equal(p.cands[4].fate, FATE_DROPPED_INVALID_NAME);
+	assert_string_equal(p.cands[4].origin, "/run/credentials/@initrd/..");
+	assert_int_equal(p.cands[5].fate, FATE_DROPPED_UNSUPPORTED);   /* readdir without dot files */
+	prediction_free(&p);
+}
+
 static void test_text_value_is_byte_exact_and_may_contain_equals(void **state)
 {
 	struct prediction p;
@@ -954,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_efi_options_come_before_the_kernel_command_line),
 		cmocka_unit_test(test_each_class_of_invalid_name_is_rejected),
 		cmocka_unit_test(test_invalid_smbios_name_is_dropped_and_named),
+		cmocka_unit_test(test_fw_cfg_and_initrd_names_are_checked_and_cmdline_splits_at_the_first_colon),
 		cmocka_unit_test(test_text_value_is_byte_exact_and_may_contain_equals),
 		cmocka_unit_test(test_base64_rules_match_unbase64mem),
 		cmocka_unit_test(test_bad_base64_detail_names_the_rule),
