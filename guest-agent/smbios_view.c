@@ -471,6 +471,38 @@ static int build_from_table(struct smbios_view *v, struct seen_names *sn)
 	return 0;
 }
 
+/* Whether entry i is byte-identical to the i-th type 11 structure of the table. */
+static bool entry_matches_table(const struct smbios_view *v, size_t i, const struct smbios_structure **t)
+{
+	*t = table_type11(&v->table, i);
+	return *t && (*t)->size == v->entries[i].len && memcmp((*t)->bytes, v->entries[i].data, (*t)->size) == 0;
+}
+
+/* A table structure identical to its entry would repeat the entry's findings (wrapped count,
+ * empty strings): keep them once, on the entry, which is what systemd reads. */
+static void drop_repeated_findings(struct smbios_view *v)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < v->findings.n; i++) {
+		struct smbios_finding *x = &v->findings.v[i];
+		bool repeated = false;
+
+		for (size_t e = 0; e < v->n_entries && strcmp(x->where, "tables/DMI") == 0 && !repeated; e++) {
+			const struct smbios_structure *t;
+
+			repeated = entry_matches_table(v, e, &t) && x->kind != SMBIOS_FINDING_TABLE &&
+				   x->offset >= t->offset && x->offset < t->offset + t->size;
+		}
+		if (repeated) {
+			free(x->where);
+			free(x->message);
+		} else
+			v->findings.v[k++] = *x;
+	}
+	v->findings.n = k;
+}
+
 int smbios_view_load(const char *root, unsigned systemd_version, struct smbios_view *v)
 {
 	struct seen_names sn = { 0 };
@@ -493,6 +525,8 @@ int smbios_view_load(const char *root, unsigned systemd_version, struct smbios_v
 	if (r >= 0 && v->dmi_sysfs && !v->table_present)
 		r = smbios_finding_add(&v->findings, SMBIOS_FINDING_SOURCE, "tables/DMI", 0,
 				       "tables/DMI is missing: the entries cannot be cross-checked against the table");
+	if (r >= 0 && v->dmi_sysfs && v->table_present)
+		drop_repeated_findings(v);
 	if (r >= 0)
 		r = smbios_check_page_size(v->entries, v->n_entries, v->page_size, v->systemd_version, &v->findings);
 	seen_free(&sn);
