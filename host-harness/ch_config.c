@@ -135,7 +135,7 @@ fail:
 static int add_optional_parts(json_t *root, const struct ch_vm_config *cfg)
 {
 	json_t *serial = cfg->serial_log ? json_pack("{s:s, s:s}", "mode", "File", "file", cfg->serial_log)
-					 : json_pack("{s:s}", "mode", "Off");
+					 : json_pack("{s:s}", "mode", cfg->serial_tty ? "Tty" : "Off");
 
 	if (json_object_set_new(root, "serial", serial) != 0 || !serial)
 		return -ENOMEM;

@@ -218,12 +218,12 @@ int ch_report_listen(const char *vsock_socket, unsigned port)
 }
 
 /* Child side of the spawn: only async-signal-safe calls between fork() and execve(). */
-static void exec_cloud_hypervisor(const char *path, int api_fd, int log_fd, char *const argv[])
+static void exec_cloud_hypervisor(const char *path, int api_fd, int log_fd, bool keep_stdout, char *const argv[])
 {
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
+	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || (!keep_stdout && dup2(log_fd, STDOUT_FILENO) < 0) ||
 	    dup2(log_fd, STDERR_FILENO) < 0)
 		_exit(127);
 	/* dup2 clears FD_CLOEXEC on the copy, but does nothing when api_fd already is 3 */
@@ -250,7 +250,7 @@ static int spawn_vmm(const char *path, const struct ch_vm_config *cfg, int api_f
 		return -errno;
 	*pid = fork();
 	if (*pid == 0)
-		exec_cloud_hypervisor(path, api_fd, log_fd, argv);
+		exec_cloud_hypervisor(path, api_fd, log_fd, !cfg->serial_log && cfg->serial_tty, argv);
 	close(log_fd);
 	return *pid < 0 ? -errno : 0;
 }

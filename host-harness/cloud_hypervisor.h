@@ -47,7 +47,8 @@ struct ch_vm_config {
 	size_t n_disks;
 	unsigned cpus;                /* 0: 1 */
 	uint64_t memory_mib;          /* 0: 512 */
-	const char *serial_log;       /* serial console to this file; NULL: serial off */
+	const char *serial_log;       /* serial console to this file; NULL: see serial_tty */
+	bool serial_tty;              /* no serial_log: the console on our stdout (else off) */
 	const struct ch_credential *credentials;
 	size_t n_credentials;
 	const char *const *oem_strings; /* passed raw after the credentials */
