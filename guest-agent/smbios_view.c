@@ -248,7 +248,8 @@ static int read_optional(const char *root, const char *rel, uint8_t **buf, size_
 	r = smbios_read_file(p, buf, len);
 	*present = r == 0;
 	if (r < 0 && r != -ENOENT && !v->error &&
-	    asprintf(&v->error, "cannot read %s: %s", p, strerror(-r)) < 0)
+	    asprintf(&v->error, "cannot read %s: %s%s", p, strerror(-r),
+		     r == -EACCES ? " (the kernel makes it readable by root only: run as root)" : "") < 0)
 		v->error = NULL, r = -ENOMEM;
 	free(p);
 	return r == -ENOMEM ? r : 0;

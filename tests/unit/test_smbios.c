@@ -873,17 +873,16 @@ static void test_escape_shows_non_printable_bytes(void **state)
 
 /* ---- the command ---- */
 
-/* Runs cmd_smbios with stdout captured; returns the exit status, *out the text. */
-static int run_smbios(const char *fixture, unsigned version, bool json, const char *flag, char **out)
+/* Runs cmd_smbios on ROOT with stdout captured; returns the exit status, *out the text. */
+static int run_smbios_root(const char *root, unsigned version, bool json, const char *flag, char **out)
 {
-	char root[256], tmpl[] = "/tmp/credscope-out-XXXXXX";
+	char tmpl[] = "/tmp/credscope-out-XXXXXX";
 	struct cli_ctx ctx = { .root = root, .json = json, .systemd_version = version };
 	char *argv[] = { (char *) "smbios", (char *) flag, NULL };
 	int fd = mkstemp(tmpl), saved, rc;
 	size_t len;
 
 	assert_true(fd >= 0);
-	snprintf(root, sizeof(root), FIX "%s/root", fixture);
 	fflush(stdout);
 	saved = dup(1);
 	dup2(fd, 1);
@@ -898,6 +897,14 @@ static int run_smbios(const char *fixture, unsigned version, bool json, const ch
 	(*out)[len] = 0;
 	unlink(tmpl);
 	return rc;
+}
+
+static int run_smbios(const char *fixture, unsigned version, bool json, const char *flag, char **out)
+{
+	char root[256];
+
+	snprintf(root, sizeof(root), FIX "%s/root", fixture);
+	return run_smbios_root(root, version, json, flag, out);
 }
 
 static void test_smbios_command_lists_strings_like_dmidecode_without_values(void **state)
@@ -967,6 +974,30 @@ static void test_missing_smbios_exits_2_and_says_why(void **state)
 	free(out);
 	assert_int_equal(run_smbios("credentials", 252, false, "--bogus", &out), 2);
 	free(out);
+}
+
+static void test_command_reports_an_entry_that_differs_from_the_table(void **state)
+{
+	char tmp[] = "/tmp/credscope-smbios-XXXXXX", cmd[512], root[300], *out;
+	uint8_t byte = 'X';
+	int fd;
+
+	assert_non_null(mkdtemp(tmp));
+	snprintf(cmd, sizeof(cmd), "cp -r " FIX "credentials/root %s/", tmp);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/root/sys/firmware/dmi/entries/11-0/raw", tmp);
+	fd = open(cmd, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &byte, 1, 29), 1);      /* FOO -> FOX in the entry only */
+	close(fd);
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	assert_int_equal(run_smbios_root(root, 257, false, NULL, &out), 0);
+	assert_non_null(strstr(out, "\tString 1: io.systemd.credential:FOX=<3 bytes, valid>\n"));
+	assert_non_null(strstr(out, "\tentries/11-0/raw at byte 29: 11-0 differs from the table's type 11 structure at "
+			       "byte 246 (handle 0x0e00) from byte 29 on\n"));
+	free(out);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_json_output_follows_the_documented_schema(void **state)
@@ -1087,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_show_values_prints_each_raw_string_and_its_verdict),
 		cmocka_unit_test(test_wrapped_count_and_page_cut_are_listed_after_the_strings),
 		cmocka_unit_test(test_missing_smbios_exits_2_and_says_why),
+		cmocka_unit_test(test_command_reports_an_entry_that_differs_from_the_table),
 		cmocka_unit_test(test_json_output_follows_the_documented_schema),
 		cmocka_unit_test(test_verdicts_agree_with_the_import_predictor_on_every_fixture),
 	};
