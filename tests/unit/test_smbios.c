@@ -661,7 +661,7 @@ static void cross_check_fixture(const char *fixture, struct raw_blob **b, size_t
 
 static void test_every_qemu_fixture_has_identical_entries_and_table(void **state)
 {
-	static const char *const fixtures[] = { "no-type11", "credentials", "wrap300", "bigentry", "vendor", "sm3" };
+	static const char *const fixtures[] = { "no-type11", "credentials", "wrap300", "bigentry", "vendor", "sm3", "legacy-dmi" };
 
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
 		struct smbios_findings f = { 0 };
@@ -1068,7 +1068,7 @@ static void assert_verdicts_match_prediction(const char *fixture, unsigned versi
 
 static void test_verdicts_agree_with_the_import_predictor_on_every_fixture(void **state)
 {
-	static const char *const fixtures[] = { "no-type11", "credentials", "wrap300", "bigentry", "vendor", "sm3" };
+	static const char *const fixtures[] = { "no-type11", "credentials", "wrap300", "bigentry", "vendor", "sm3", "legacy-dmi" };
 	static const unsigned versions[] = { 252, 254, 257 };
 
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
