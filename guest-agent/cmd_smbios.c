@@ -11,12 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "digest.h"
-#include "smbios.h"
 #include "smbios_view.h"
 
 static void usage(FILE *f)
