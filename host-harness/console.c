@@ -45,6 +45,12 @@ static void strip_ansi(char *s)
 				break;
 			continue;
 		}
+		if (p[0] == '\033' && p[1]) {   /* two-byte escapes such as ESC M */
+			p++;
+			continue;
+		}
+		if (*p == '\r')
+			continue;
 		*o++ = *p;
 	}
 	*o = 0;

@@ -54,6 +54,7 @@ static void usage(FILE *f)
 	      "                            SMBIOS, fw_cfg on microvm)\n"
 	      "  --set-credential=NAME:VALUE   a credential that is not secret\n"
 	      "  --load-credential=NAME:PATH   a secret, read from PATH when starting\n"
+	      "  --snapshot                root disk writes go to a throw-away overlay\n"
 	      "  --dry-run                 print QEMU's command line and exit\n\n"
 	      "Exit status: QEMU's, 128+N if it died of signal N, 2 on usage or environment errors.\n", f);
 }
@@ -192,7 +193,7 @@ static int parse_via(struct launch *l, const char *s)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_IMAGE, OPT_FLAVOR, OPT_IMAGE_DIR, OPT_APPEND, OPT_MACHINE, OPT_MEMORY, OPT_CPUS, OPT_ACCEL,
-       OPT_CONSOLE, OPT_QEMU, OPT_VIA, OPT_SET, OPT_LOAD, OPT_DRY };
+       OPT_CONSOLE, OPT_QEMU, OPT_VIA, OPT_SET, OPT_LOAD, OPT_DRY, OPT_SNAPSHOT };
 
 static const struct option opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL }, { "initrd", required_argument, NULL, OPT_INITRD },
@@ -203,6 +204,7 @@ static const struct option opts[] = {
 	{ "console-log", required_argument, NULL, OPT_CONSOLE }, { "qemu", required_argument, NULL, OPT_QEMU },
 	{ "via", required_argument, NULL, OPT_VIA },       { "set-credential", required_argument, NULL, OPT_SET },
 	{ "load-credential", required_argument, NULL, OPT_LOAD }, { "dry-run", no_argument, NULL, OPT_DRY },
+	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
 	{ "help", no_argument, NULL, 'h' },              { "version", no_argument, NULL, 'V' }, { 0 } };
 
 static int parse_number(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out)
@@ -241,6 +243,7 @@ static int parse_pass1(struct launch *l, int c)
 	case OPT_CONSOLE: vm->console_log = optarg; return 0;
 	case OPT_QEMU: vm->qemu_binary = optarg; return 0;
 	case OPT_DRY: l->dry_run = true; return 0;
+	case OPT_SNAPSHOT: vm->snapshot = true; return 0;
 	case OPT_VIA: case OPT_SET: case OPT_LOAD: return 0;
 	case 'h': usage(stdout); exit(0);
 	case 'V': puts("credscope-launch " CREDSCOPE_VERSION); exit(0);

@@ -272,7 +272,7 @@ static void add_disks(struct strv *s, const struct qemu_vm *vm, const char *bus)
 	if (vm->rootfs) {
 		char *fmt_opt;
 		if (asprintf(&fmt_opt, ",format=%s,if=none,id=root%s", vm->rootfs_format ? vm->rootfs_format : "raw",
-			     vm->snapshot ? ",snapshot=on" : "") < 0) {
+			     vm->snapshot ? ",snapshot=on,file.locking=off" : "") < 0) {
 			s->err = -ENOMEM;
 			return;
 		}

@@ -34,7 +34,8 @@ struct qemu_vm {
 	const char *serial_report_socket;  /* virtio-serial report port socket, or NULL */
 	const char *vsock_socket;    /* vhost-user-vsock backend socket, or NULL */
 	bool no_reboot;              /* a guest reboot or panic ends QEMU */
-	bool snapshot;               /* root disk writes go to a throw-away overlay */
+	bool snapshot;               /* root disk writes go to a throw-away overlay, and the image
+	                                is not locked: another user of it cannot block the boot */
 	bool own_process_group;      /* QEMU in its own group: a terminal's ^C goes to us only */
 	/* built by the qemu_add_* functions */
 	char *cmdline;               /* kernel command line (never secret) */
