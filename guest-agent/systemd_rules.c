@@ -1037,11 +1037,16 @@ static int set_reason(char **slot, const char *fmt, ...)
 
 static int whole_import_reason(const struct predictor *pr, const struct import_env *env, char **slot)
 {
+	/* A preset @system path is what an initrd's PID 1 leaves behind after its own import (with
+	 * its own version and modules, which we cannot see); anything else is a container manager's. */
+	if (env->credentials_dir_preset && env->credentials_dir_is_system)
+		return set_reason(slot, "$CREDENTIALS_DIRECTORY=/run/credentials/@system was already set for PID 1, "
+				  "so an initrd's PID 1 did the import (credscope cannot replay it) and systemd %u "
+				  "imported nothing itself%s", pr->version,
+				  pr->version >= 254 ? " but merged /run/credentials/@initrd" : "");
 	if (env->credentials_dir_preset)
-		return set_reason(slot, "$CREDENTIALS_DIRECTORY was already set for PID 1 (by a container manager "
-				  "or an initrd's import), so systemd %u imported nothing itself%s", pr->version,
-				  pr->version >= 254 && env->credentials_dir_is_system ?
-				  " and only merged /run/credentials/@initrd" : "");
+		return set_reason(slot, "$CREDENTIALS_DIRECTORY was already set for PID 1 (by a container manager), "
+				  "so systemd %u imported nothing itself", pr->version);
 	if (env->import_disabled)
 		return set_reason(slot, "systemd.import_credentials=no is set, so systemd %u imported nothing",
 				  pr->version);

@@ -808,13 +808,16 @@ static void test_preset_credentials_directory_skips_the_import(void **state)
 	env.credentials_dir_preset = true;
 	predict(&f.s, &env, &p);
 	expect_fates(&p, FATE_SOURCE_SKIPPED, FATE_SOURCE_SKIPPED, FATE_SOURCE_SKIPPED, FATE_SOURCE_SKIPPED);
-	assert_string_equal(p.skip_reason, "$CREDENTIALS_DIRECTORY was already set for PID 1 (by a container manager "
-			    "or an initrd's import), so systemd 254 imported nothing itself");
+	assert_string_equal(p.skip_reason, "$CREDENTIALS_DIRECTORY was already set for PID 1 (by a container manager), "
+			    "so systemd 254 imported nothing itself");
 	prediction_free(&p);
 
 	env.credentials_dir_is_system = true;   /* v254+ still merges @initrd into @system */
 	predict(&f.s, &env, &p);
 	expect_fates(&p, FATE_SOURCE_SKIPPED, FATE_SOURCE_SKIPPED, FATE_SOURCE_SKIPPED, FATE_IMPORTED);
+	assert_string_equal(p.skip_reason, "$CREDENTIALS_DIRECTORY=/run/credentials/@system was already set for PID 1, "
+			    "so an initrd's PID 1 did the import (credscope cannot replay it) and systemd 254 imported "
+			    "nothing itself but merged /run/credentials/@initrd");
 	prediction_free(&p);
 	free(f.e.data);
 }
