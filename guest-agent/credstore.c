@@ -158,9 +158,10 @@ const char *credstore_weak_reason(const struct credstore *s)
 
 /* Reads at most max bytes of fd into a buffer with one spare byte (for a NUL); -EFBIG when
  * there is more. Grows by copying, not realloc: old blocks held secret bytes. */
-static int read_bounded(int fd, size_t max, uint8_t **out, size_t *out_len)
+static int read_bounded(int fd, size_t max, size_t hint, uint8_t **out, size_t *out_len)
 {
-	size_t cap = 4096, len = 0;
+	/* st_size + 1 fits a regular file at once; the +1 sees EOF without growing */
+	size_t cap = hint && hint < max ? hint + 2 : 4096, len = 0;
 	uint8_t *buf = malloc(cap);
 	int r = 0;
 	while (buf) {
@@ -232,7 +233,7 @@ static void load_file(int dfd, struct store_file *f)
 		f->error = errno;
 		return;
 	}
-	int r = read_bounded(fd, CREDSTORE_FILE_MAX, &f->data, &f->size);
+	int r = read_bounded(fd, CREDSTORE_FILE_MAX, f->size, &f->data, &f->size);
 	close(fd);
 	if (r == -EFBIG)
 		f->problem = STORE_FILE_TOO_LARGE;
@@ -295,7 +296,7 @@ static int load_mountinfo(const char *root, struct credstore *s)
 	free(path);
 	if (fd < 0)
 		return 0;   /* fs_known stays false: judged "unknown" */
-	r = read_bounded(fd, 16u * 1024u * 1024u, &text, &len);
+	r = read_bounded(fd, 16u * 1024u * 1024u, 0, &text, &len);
 	close(fd);
 	if (r < 0)
 		return 0;
