@@ -245,7 +245,8 @@ static char *kernel_for_ch(const struct guest_image *img)
 
 static int launch(struct ch_run *r, const char *expect_img)
 {
-	struct ch_disk disks[2] = { { r->img.rootfs, false }, { expect_img, true } };
+	/* the images are built read-only and shared by parallel runs: never written */
+	struct ch_disk disks[2] = { { r->img.rootfs, true }, { expect_img, true } };
 	char *kernel = kernel_for_ch(&r->img), *console = in_dir(r, "console.log"), *vsock = in_dir(r, "vsock.sock");
 	char *report = in_dir(r, "vsock.sock_5123"), *cmdline = NULL, *err = NULL;
 	struct ch_vm_config cfg = {

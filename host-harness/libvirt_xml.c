@@ -142,8 +142,9 @@ static void put_devices(FILE *f, const struct lv_domain *d)
 	fprintf(f, "  <devices>\n");
 	if (d->emulator)
 		put_element(f, 4, "emulator", d->emulator);
+	/* the images are built read-only and shared by parallel runs: never written */
 	if (d->rootfs)
-		put_disk(f, d->rootfs, d->rootfs_format, "vda", false);
+		put_disk(f, d->rootfs, d->rootfs_format, "vda", true);
 	if (d->expect_disk)
 		put_disk(f, d->expect_disk, "raw", "vdb", true);
 	if (d->console_log) {

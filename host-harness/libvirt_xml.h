@@ -30,7 +30,7 @@ struct lv_domain {
 	const char *machine;           /* q35 (default), pc, microvm */
 	unsigned memory_mb, cpus;      /* 0: 512, 1 */
 	const char *kernel, *initrd, *cmdline;  /* cmdline never holds a secret */
-	const char *rootfs, *rootfs_format;     /* format NULL: raw */
+	const char *rootfs, *rootfs_format;     /* read-only; format NULL: raw */
 	const char *expect_disk;       /* read-only manifest disk, or NULL */
 	const char *console_log;       /* serial console to this file */
 	const char *const *smbios_files;  /* LV_OEM_FILES: one file per type 11 string */

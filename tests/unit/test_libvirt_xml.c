@@ -52,6 +52,7 @@ static const char file_xml[] =
 	"      <driver name='qemu' type='raw'/>\n"
 	"      <source file='/img/rootfs.img'/>\n"
 	"      <target dev='vda' bus='virtio'/>\n"
+	"      <readonly/>\n"
 	"    </disk>\n"
 	"    <disk type='file' device='disk'>\n"
 	"      <driver name='qemu' type='raw'/>\n"
