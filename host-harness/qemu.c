@@ -308,7 +308,7 @@ static void add_channels(struct strv *s, const struct qemu_vm *vm, const char *b
 	if (vm->vsock_socket) {
 		add_path_opt(s, "-chardev", "socket,id=vsock,path=", vm->vsock_socket, "");
 		add(s, "-device");
-		add(s, "vhost-user-vsock-%s,chardev=vsock,guest-cid=3", bus);
+		add(s, "vhost-user-vsock-%s,chardev=vsock", bus);
 	}
 }
 

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +32,7 @@
 #define VERDICT_S 90
 #define IDLE_S 15            /* console silent and no report: the guest hangs */
 #define STOP_GRACE_MS 3000
+#define VSOCK_REPORT_PORT 5123u   /* docs/report.md */
 
 struct run {
 	const struct run_opts *o;
@@ -48,6 +51,8 @@ struct run {
 	struct case_result *res;
 	struct run_live *live;
 	char *diag;                 /* the first problem that ended the run early */
+	pid_t backend_pid;          /* credscope-harness vsock-backend, or 0 */
+	bool vsock;
 	enum case_outcome got;
 };
 
@@ -231,13 +236,19 @@ static int configure_vm(struct run *r, const char *expect_img)
 	vm->console_log = r->console_path;
 	vm->qemu_log = path_in(r, "qemu.log");
 	vm->qmp_socket = path_in(r, "qmp.sock");
-	vm->serial_report_socket = path_in(r, "report.sock");
-	if (!vm->qemu_log || !vm->qmp_socket || !vm->serial_report_socket)
+	if (r->vsock)
+		vm->vsock_socket = path_in(r, "vhost-vsock.sock");
+	else
+		vm->serial_report_socket = path_in(r, "report.sock");
+	if (!vm->qemu_log || !vm->qmp_socket || (!vm->serial_report_socket && !vm->vsock_socket))
 		return -ENOMEM;
-	/* kernel command line: never secret (the case parser keeps secrets off it) */
-	/* no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check can fail
+	/* kernel command line: never secret (the case parser keeps secrets off it).
+	 * no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check can fail
 	 * and panic ("IO-APIC + timer doesn't work!") */
-	snprintf(words, sizeof words, "credscope.report=serial:%s panic=-1 no_timer_check", SERIAL_REPORT_PORT);
+	if (r->vsock)
+		snprintf(words, sizeof words, "credscope.report=vsock:2:%u panic=-1 no_timer_check", VSOCK_REPORT_PORT);
+	else
+		snprintf(words, sizeof words, "credscope.report=serial:%s panic=-1 no_timer_check", SERIAL_REPORT_PORT);
 	int x = qemu_cmdline_append(vm, r->img.cmdline);
 	if (x == 0)
 		x = qemu_cmdline_append(vm, words);
@@ -261,10 +272,89 @@ static char *file_tail(const char *path, size_t max)
 	return buf;
 }
 
+/* fork+exec with stdout/stderr to log; only async-signal-safe calls in the child. */
+static int spawn_helper(char *const argv[], const char *log, pid_t *pid)
+{
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int x = 0;
+	if (null_fd < 0 || log_fd < 0)
+		x = -errno;
+	else if ((*pid = fork()) < 0)
+		x = -errno;
+	else if (*pid == 0) {
+		sigset_t none;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		dup2(null_fd, 0), dup2(log_fd, 1), dup2(log_fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (null_fd >= 0)
+		close(null_fd);
+	if (log_fd >= 0)
+		close(log_fd);
+	return x;
+}
+
+static void stop_helper(pid_t *pid)
+{
+	int status;
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(*pid, &status, WNOHANG) == *pid) {
+			*pid = 0;
+			return;
+		}
+		usleep(20 * 1000);
+	}
+	kill(*pid, SIGKILL);
+	while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)
+		;
+	*pid = 0;
+}
+
+/* Starts `credscope-harness vsock-backend` for this VM and listens on <uds>_5123, where
+ * the backend delivers the guest's connection to CID 2 port 5123. */
+static int start_vsock_backend(struct run *r)
+{
+	char *uds = path_in(r, "vsock"), *listen = NULL, *log = path_in(r, "vsock-backend.log");
+	int x = -ENOMEM;
+	if (!uds || !log || asprintf(&listen, "%s_%u", uds, VSOCK_REPORT_PORT) < 0)
+		goto out;
+	if ((x = report_channel_listen(&r->ch, listen)) < 0) {
+		set_diag(r, OUTCOME_ERROR, "cannot listen on %s for the vsock report: %s", listen, strerror(-x));
+		goto out;
+	}
+	char *argv[] = { (char *)r->o->self_exe, "vsock-backend", "--socket", (char *)r->vm.vsock_socket,
+			 "--uds-path", uds, "--guest-cid", "3", NULL };
+	x = spawn_helper(argv, log, &r->backend_pid);
+	for (int i = 0; x == 0 && i < 250 && access(r->vm.vsock_socket, F_OK) < 0; i++)
+		usleep(20 * 1000);
+	if (x == 0 && access(r->vm.vsock_socket, F_OK) < 0)
+		x = -ETIMEDOUT;
+	if (x < 0) {
+		char *t = file_tail(log, 400);
+		set_diag(r, OUTCOME_ERROR, "the vhost-user-vsock backend did not start (%s): %s (use --transport serial)",
+			 strerror(-x), t && *t ? t : "no message");
+		free(t);
+	}
+out:
+	free(uds), free(listen), free(log);
+	return x;
+}
+
 static int start_vm(struct run *r)
 {
 	unsigned scale = accel_time_scale(r->o->accel);
-	int x = qemu_spawn(&r->vm);
+	int x = r->vsock ? start_vsock_backend(r) : 0;
+	if (x < 0)
+		return x;
+	x = qemu_spawn(&r->vm);
 	if (x < 0) {
 		set_diag(r, OUTCOME_ERROR, "cannot start %s: %s", r->o->qemu_binary ? r->o->qemu_binary : "qemu-system-x86_64",
 			 strerror(-x));
@@ -283,6 +373,8 @@ static int start_vm(struct run *r)
 		free(t);
 		return x;
 	}
+	if (r->vsock)
+		return 0;
 	int fd = serial_transport_connect(r->vm.serial_report_socket, 5000);
 	if (fd < 0) {
 		set_diag(r, OUTCOME_ERROR, "cannot connect to the virtio-serial report socket %s: %s",
@@ -474,6 +566,7 @@ static void finish(struct run *r)
 	struct case_result *res = r->res;
 	if (r->vm.pid > 0)
 		(void)qemu_stop(&r->vm, false, STOP_GRACE_MS);
+	stop_helper(&r->backend_pid);
 	(void)console_watch_update(&r->con, mono_ms());
 	res->got = r->diag || r->got != OUTCOME_PASS ? (r->got == OUTCOME_PASS ? OUTCOME_FAIL : r->got) : OUTCOME_PASS;
 	res->diagnosis = r->diag;
@@ -488,6 +581,7 @@ static void finish(struct run *r)
 	report_channel_close(&r->ch);
 	console_watch_close(&r->con);
 	free((char *)r->vm.qemu_log), free((char *)r->vm.qmp_socket), free((char *)r->vm.serial_report_socket);
+	free((char *)r->vm.vsock_socket);
 	free((char *)r->vm.expect_disk);
 	qemu_vm_done(&r->vm);
 	if (r->dir && !r->o->keep)
@@ -523,7 +617,8 @@ static int prepare(struct run *r)
 void run_case(const struct run_opts *o, const struct test_case *tc, const char *image, struct run_live *live,
 	      struct case_result *res)
 {
-	struct run r = { .o = o, .tc = tc, .res = res, .live = live, .got = OUTCOME_PASS };
+	struct run r = { .o = o, .tc = tc, .res = res, .live = live, .got = OUTCOME_PASS,
+			 .vsock = strcmp(o->transport, "vsock") == 0 };
 	char *expect_img = NULL;
 	long long t0 = mono_ms();
 	memset(res, 0, sizeof *res);
