@@ -123,13 +123,14 @@ static unsigned version_from_systemctl(void)
 	return v;
 }
 
-static int detect_version(const char *root, unsigned *out)
+int systemd_version_detect(const char *root, unsigned *out)
 {
 	static const char *const dirs[] = {
 		"/usr/lib/x86_64-linux-gnu/systemd", "/usr/lib/aarch64-linux-gnu/systemd",
 		"/lib/systemd", "/usr/lib/systemd", "/usr/lib64/systemd",
 	};
 
+	*out = 0;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !*out; i++) {
 		char *p = rpath(root, dirs[i]);
 		if (!p)
@@ -139,13 +140,7 @@ static int detect_version(const char *root, unsigned *out)
 	}
 	if (!*out && strcmp(root, "/") == 0)
 		*out = version_from_systemctl();
-	if (!*out) {
-		fprintf(stderr, "credscope: cannot tell the systemd version of %s (no libsystemd-shared-NNN.so "
-			"under usr/lib/x86_64-linux-gnu/systemd, lib/systemd or usr/lib/systemd): "
-			"pass --systemd-version N\n", root);
-		return -ENOENT;
-	}
-	return 0;
+	return *out ? 0 : -ENOENT;
 }
 
 /* PID 1's initial environment (NUL-separated): container=, $CREDENTIALS_DIRECTORY. */
@@ -394,7 +389,11 @@ int sources_load(const char *root, unsigned systemd_version_override, struct imp
 	*env = (struct import_env) { .systemd_version = systemd_version_override };
 	*s = (struct import_sources) {};
 	if (!systemd_version_override) {
-		r = detect_version(root, &env->systemd_version);
+		r = systemd_version_detect(root, &env->systemd_version);
+		if (r == -ENOENT)
+			fprintf(stderr, "credscope: cannot tell the systemd version of %s (no libsystemd-shared-NNN.so "
+				"under usr/lib/x86_64-linux-gnu/systemd, lib/systemd or usr/lib/systemd): "
+				"pass --systemd-version N\n", root);
 		if (r < 0)
 			return r;
 		env->version_detected = true;

@@ -121,6 +121,11 @@ int systemd_unbase64(const char *in, size_t len, unsigned systemd_version, uint8
  * True when the value is a false boolean ("no", "0", "off", ...). Either line may be NULL. */
 bool cmdline_import_credentials_disabled(const char *cmdline, const char *efi_options);
 
+/* addition: the systemd version of ROOT from its libsystemd-shared-NNN.so (usr/lib/<triplet>/systemd,
+ * lib/systemd, usr/lib/systemd), or `systemctl --version` when ROOT is "/". Returns 0, -ENOENT
+ * (unknown) or -ENOMEM; prints nothing. */
+int systemd_version_detect(const char *root, unsigned *out);
+
 /* Fills env and sources from ROOT ("/" for the running system). systemd_version_override
  * > 0 replaces detection. Returns 0 or -errno (and then says what failed on stderr). */
 int sources_load(const char *root, unsigned systemd_version_override,

@@ -244,6 +244,7 @@ static void test_unknown_version_is_an_error_unless_overridden(void **state)
 {
 	char *root = temp_root();
 	char *lib;
+	unsigned v = 1;
 	struct import_env env;
 	struct import_sources s;
 
@@ -251,6 +252,10 @@ static void test_unknown_version_is_an_error_unless_overridden(void **state)
 	assert_int_equal(unlink(lib), 0);
 	free(lib);
 	assert_int_equal(sources_load(root, 0, &env, &s), -ENOENT);
+	assert_int_equal(systemd_version_detect(root, &v), -ENOENT);
+	assert_int_equal(v, 0);
+	assert_int_equal(systemd_version_detect(BASIC, &v), 0);
+	assert_int_equal(v, 252);
 	load(root, 252, &env, &s);
 	assert_int_equal(env.systemd_version, 252);
 	sources_free(&s);
