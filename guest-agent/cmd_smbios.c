@@ -56,7 +56,7 @@ static void print_text(const struct smbios_view *v, bool show_values)
 		       smbios_entry_point_version(&v->ep, ver, sizeof(ver)), smbios_view_anchor(v),
 		       v->dmi_len, v->table.n_structs);
 	if (v->n_structs == 0 && !v->ep_present)
-		;   /* nothing to judge: the error says why */
+		(void) 0;   /* nothing was judged: the error line says why */
 	else if (v->systemd_version)
 		printf("Judged by systemd %u's rules, page size %zu.\n", v->systemd_version, v->page_size);
 	else

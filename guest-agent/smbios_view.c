@@ -269,14 +269,15 @@ static unsigned detect_systemd_version(const char *root)
 /* Why there is nothing (or not enough) to show. Only the first reason is kept. */
 static int explain_missing(const char *root, struct smbios_view *v)
 {
-	char *p = root_path(root, "/sys/firmware/dmi");
+	char *p;
 	int r = 0;
 
+	if (v->error)
+		return 0;   /* a read error already says what went wrong */
+	p = root_path(root, "/sys/firmware/dmi");
 	if (!p)
 		return -ENOMEM;
-	if (v->error)
-		;
-	else if (!v->dmi_present)
+	if (!v->dmi_present)
 		r = asprintf(&v->error, "%s does not exist: this machine has no SMBIOS (e.g. QEMU -M microvm) or the "
 			     "kernel lacks CONFIG_DMI; systemd can get credentials only from fw_cfg or the kernel "
 			     "command line here", p);
