@@ -207,14 +207,15 @@ static uint32_t peer_free(const struct vsock_conn *c)
 	return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
 }
 
-/* Tell the guest about freed buffer space once a quarter of it is free again, so it
- * never stalls on credit while we have room. */
+/* Tell the guest about freed buffer space every VSOCK_CREDIT_STEP forwarded bytes. Not a
+ * fraction of our buf_alloc: Linux guests may cap their credit at their own socket buffer
+ * (256 KiB), and would stall until we report a quarter of a larger buffer. */
 static void maybe_credit_update(struct vsock_conn *c)
 {
 	uint32_t unreported = c->fwd_cnt - c->fwd_cnt_sent;
 	uint32_t guest_view_free = VSOCK_BUF_ALLOC - (c->buf_len + unreported);
 
-	if (unreported >= VSOCK_BUF_ALLOC / 4 || (unreported > 0 && guest_view_free < VSOCK_BUF_ALLOC / 4))
+	if (unreported >= VSOCK_CREDIT_STEP || (unreported > 0 && guest_view_free < VSOCK_CREDIT_STEP))
 		c->pending |= PEND_CREDIT;
 }
 
@@ -257,7 +258,7 @@ static int conn_flush(struct vsock_dev *d, struct vsock_conn *c)
 			return 0;
 		}
 		if (n <= 0) {
-			conn_reset(d, c, "host socket write failed");
+			conn_reset(d, c, n < 0 ? strerror(errno) : "host socket took no bytes");
 			return -EPIPE;
 		}
 		c->buf_head = (c->buf_head + (uint32_t) n) % VSOCK_BUF_ALLOC;
@@ -310,7 +311,7 @@ static long conn_send_direct(struct vsock_dev *d, struct vsock_conn *c, const st
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
 	if (n < 0) {
-		conn_reset(d, c, "host socket write failed");
+		conn_reset(d, c, strerror(errno));
 		return -EPIPE;
 	}
 	c->fwd_cnt += (uint32_t) n;
@@ -509,9 +510,24 @@ bool vsock_dev_process_tx(struct vsock_dev *d)
 	while (vring_pop(d->tx, &chain) == 1) {
 		tx_handle_chain(d, &chain);
 		vring_push(d->tx, chain.head, 0);
+		d->tx_unnotified++;
 	}
-	vring_notify(d->tx);
+	/* Completed tx buffers only let the guest free memory, so their interrupt can wait
+	 * for a batch or for the loop to go idle (vsock_dev_flush_tx_notify()). */
+	if (d->tx_unnotified >= VSOCK_TX_NOTIFY_BATCH || d->tx->size <= 2 * VSOCK_TX_NOTIFY_BATCH)
+		vsock_dev_flush_tx_notify(d);
 	return vsock_dev_process_rx(d);
+}
+
+bool vsock_dev_tx_notify_pending(const struct vsock_dev *d)
+{
+	return d->tx_unnotified > 0;
+}
+
+void vsock_dev_flush_tx_notify(struct vsock_dev *d)
+{
+	d->tx_unnotified = 0;
+	vring_notify(d->tx);
 }
 
 /* ---- rx: packets to the guest ---------------------------------------------------- */

@@ -20,6 +20,7 @@
 #define VSOCK_HOST_CID        2
 #define VSOCK_TYPE_STREAM     1
 #define VSOCK_BUF_ALLOC       (1024u * 1024u)   /* what we advertise per connection */
+#define VSOCK_CREDIT_STEP     (64u * 1024u)    /* forwarded bytes per CREDIT_UPDATE */
 #define VSOCK_MAX_PAYLOAD     (64u * 1024u)    /* per packet, both ways (Linux's maximum) */
 #define VSOCK_MAX_CONNS       256
 #define VSOCK_RST_QUEUE_MAX   256
@@ -67,6 +68,7 @@ struct vsock_dev {
 	struct vsock_pkt rst_queue[VSOCK_RST_QUEUE_MAX];
 	unsigned rst_head, rst_len;
 	long long now_ms;
+	unsigned tx_unnotified;           /* tx buffers returned without an interrupt yet */
 	/* counters, for tests and the final log line */
 	uint64_t stat_tx_pkts, stat_rx_pkts, stat_dropped, stat_bytes_to_host, stat_bytes_to_guest;
 };
@@ -82,6 +84,11 @@ void vsock_dev_free(struct vsock_dev *d);
 #define VSOCK_RX_BATCH 1024
 bool vsock_dev_process_tx(struct vsock_dev *d);
 bool vsock_dev_process_rx(struct vsock_dev *d);
+/* tx completions are signalled in batches of VSOCK_TX_NOTIFY_BATCH; when the loop has
+ * nothing else to do and one is pending, it calls vsock_dev_flush_tx_notify(). */
+#define VSOCK_TX_NOTIFY_BATCH 16
+bool vsock_dev_tx_notify_pending(const struct vsock_dev *d);
+void vsock_dev_flush_tx_notify(struct vsock_dev *d);
 /* A watched host fd is ready (EPOLLIN/OUT/HUP/ERR); follow with vsock_dev_process_rx(). */
 void vsock_dev_host_event(struct vsock_dev *d, uint64_t token, uint32_t events);
 /* Host-initiated connection to guest port `guest_port` over the already connected host

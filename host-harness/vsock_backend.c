@@ -254,6 +254,8 @@ static int loop_timeout(const struct vsock_backend *b, bool more)
 
 	if (more)
 		return 0;
+	if (vsock_dev_tx_notify_pending(&b->dev))
+		return 1;
 	for (unsigned i = 0; i < MAX_HANDSHAKES; i++)
 		if (b->hs[i].fd >= 0) {
 			long long left = b->hs[i].deadline_ms - b->dev.now_ms;
@@ -276,6 +278,8 @@ int vsock_backend_run(struct vsock_backend *b)
 			return -errno;
 		}
 		vsock_dev_tick(&b->dev, now_ms());
+		if (n == 0 && b->connected)
+			vsock_dev_flush_tx_notify(&b->dev);
 		for (int i = 0; i < n; i++)
 			dispatch(b, &evs[i], &stop);
 		expire_handshakes(b, b->dev.now_ms);

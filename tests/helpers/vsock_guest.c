@@ -5,7 +5,8 @@
  *   STREAM n mib     n parallel connections to port P+1; each sends a 4-byte index i,
  *                    mib MiB of pattern(i), then "HASH <sha256 of what it received>\n"
  *                    (mib MiB of pattern(1000+i) expected from the host)
- *   SEND mib         one connection to port P+1 (index 0xffffffff) sending mib MiB
+ *   SEND mib [kib]   one connection to port P+1 (index 0xffffffff) sending mib MiB; with
+ *                    kib, the socket buffer (SO_VM_SOCKETS_BUFFER_SIZE) is set to kib KiB
  *   SERIAL mib       writes mib MiB of pattern(7) to the first virtio-serial port
  *   CONNECT_RST p    connects to CID 2 port p and expects ECONNRESET
  *   LISTEN p         listens on vsock port p, says READY, echoes one connection
@@ -37,6 +38,13 @@ static void say(const char *what, const char *a)
 	fprintf(stderr, "vsock_guest: %s %s\n", what, a);
 }
 
+static int vsock_connect_buf(unsigned port, unsigned long long bufsize);
+
+static int vsock_connect(unsigned port)
+{
+	return vsock_connect_buf(port, 0);
+}
+
 static void load_modules(void)
 {
 	char name[256];
@@ -56,13 +64,16 @@ static void load_modules(void)
 	fclose(f);
 }
 
-static int vsock_connect(unsigned port)
+static int vsock_connect_buf(unsigned port, unsigned long long bufsize)
 {
 	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = port };
 	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
+	if (bufsize && (setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE, &bufsize, sizeof(bufsize)) < 0 ||
+			setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &bufsize, sizeof(bufsize)) < 0))
+		say("cannot set the vsock buffer size:", strerror(errno));
 	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
 		int r = -errno;
 		close(fd);
@@ -188,10 +199,10 @@ static int cmd_stream(unsigned n, unsigned mib)
 	return ok;
 }
 
-static int cmd_send(unsigned mib)
+static int cmd_send(unsigned mib, unsigned kib)
 {
 	uint32_t idx_be = htobe32(0xffffffffu);
-	int fd = vsock_connect(base_port + 1), ok;
+	int fd = vsock_connect_buf(base_port + 1, (unsigned long long) kib * 1024), ok;
 
 	if (fd < 0)
 		return 0;
@@ -290,8 +301,8 @@ static int run_command(int ctl, const char *line)
 
 	if (sscanf(line, "STREAM %u %u", &a, &b) == 2)
 		ok = cmd_stream(a, b);
-	else if (sscanf(line, "SEND %u", &a) == 1)
-		ok = cmd_send(a);
+	else if (sscanf(line, "SEND %u %u", &a, &b) >= 1)
+		ok = cmd_send(a, b);
 	else if (sscanf(line, "SERIAL %u", &a) == 1)
 		ok = cmd_serial(a);
 	else if (sscanf(line, "CONNECT_RST %u", &a) == 1) {

@@ -5,6 +5,7 @@
  *   stream N MIB          N connections at once, MIB MiB each way, SHA-256 checked both ways
  *   reboot-mid-stream MIB reboot the guest while a stream runs; expect a new HELLO
  *   send MIB | serial MIB guest -> host throughput over vsock | the virtio-serial SOCKET
+ *   send-buf MIB KIB      send with the guest's vsock socket buffer set to KIB KiB
  *   rst PORT              guest connects to a port nobody listens on: must get ECONNRESET
  *   listen PORT MIB       host-initiated connection via "CONNECT PORT": echo of MIB MiB
  *   poweroff
@@ -324,17 +325,17 @@ static int timed_receive(int fd, uint64_t seed, unsigned mib, const char *what)
 	return 0;
 }
 
-static int step_send(unsigned mib)
+static int step_send(unsigned mib, unsigned kib)
 {
 	char cmd[64];
 	uint32_t idx_be;
 	int fd, r;
 
-	snprintf(cmd, sizeof(cmd), "SEND %u\n", mib);
+	snprintf(cmd, sizeof(cmd), "SEND %u %u\n", mib, kib);
 	if (write_all(ctl, cmd, strlen(cmd)) < 0 || (fd = accept_within(data_listen, 60)) < 0 ||
 	    read_full(fd, &idx_be, 4) < 0)
 		return -1;
-	r = timed_receive(fd, 5, mib, "vsock");
+	r = timed_receive(fd, 5, mib, kib ? "vsock-bigbuf" : "vsock");
 	close(fd);
 	if (read_line(ctl, cmd, sizeof(cmd)) < 0 || strcmp(cmd, "DONE ok") != 0)
 		return -1;
@@ -404,6 +405,10 @@ static int run_step(char **argv, int argc, int *used)
 		*used = 3;
 		return step_stream(a, b);
 	}
+	if (strcmp(argv[0], "send-buf") == 0 && argc > 2) {
+		*used = 3;
+		return step_send(a, b);
+	}
 	if (strcmp(argv[0], "listen") == 0 && argc > 2) {
 		*used = 3;
 		return step_listen(a, b);
@@ -412,7 +417,7 @@ static int run_step(char **argv, int argc, int *used)
 	if (strcmp(argv[0], "reboot-mid-stream") == 0 && argc > 1)
 		return step_reboot_mid_stream(a);
 	if (strcmp(argv[0], "send") == 0 && argc > 1)
-		return step_send(a);
+		return step_send(a, 0);
 	if (strcmp(argv[0], "serial") == 0 && argc > 1)
 		return step_serial(a);
 	if (strcmp(argv[0], "rst") == 0 && argc > 1) {

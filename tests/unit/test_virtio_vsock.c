@@ -187,7 +187,7 @@ static void test_guest_data_beyond_advertised_credit_resets_connection(void **st
 	connect_guest(f);
 	/* the host side reads nothing: its socket fills, then our buffer */
 	setsockopt(f->peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	while (vsock_dev_conn_exists(&f->d, LISTEN_PORT, GUEST_PORT) && sent < 64) {
+	while (vsock_dev_conn_exists(&f->d, LISTEN_PORT, GUEST_PORT) && sent < 2 * VSOCK_BUF_ALLOC / sizeof(chunk) + 16) {
 		fg_send(&f->g, fg_pkt(VSOCK_OP_RW, GUEST_PORT, LISTEN_PORT), chunk, sizeof(chunk));
 		vsock_dev_process_tx(&f->d);
 		sent++;
