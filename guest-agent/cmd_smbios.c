@@ -55,11 +55,10 @@ static void print_text(const struct smbios_view *v, bool show_values)
 		printf("SMBIOS %s present (entry point %s, table %zu bytes, %zu structures).\n",
 		       smbios_entry_point_version(&v->ep, ver, sizeof(ver)), smbios_view_anchor(v),
 		       v->dmi_len, v->table.n_structs);
-	if (v->n_structs == 0 && !v->ep_present)
-		(void) 0;   /* nothing was judged: the error line says why */
-	else if (v->systemd_version)
+	/* with nothing to judge (no SMBIOS at all) the error line says why */
+	if ((v->n_structs > 0 || v->ep_present) && v->systemd_version)
 		printf("Judged by systemd %u's rules, page size %zu.\n", v->systemd_version, v->page_size);
-	else
+	else if (v->n_structs > 0 || v->ep_present)
 		printf("systemd version unknown: judged by 257's rules, earlier versions noted.\n");
 	for (size_t i = 0; i < v->n_structs; i++) {
 		const struct smbios_struct_view *s = &v->structs[i];
