@@ -159,7 +159,6 @@ static void put_devices(FILE *f, const struct lv_domain *d)
 static void put_qemu_commandline(FILE *f, const struct lv_domain *d)
 {
 	bool vhost_user = d->report == LV_REPORT_VHOST_USER && d->report_socket;
-	char cid[96];
 
 	if (!d->n_smbios_files && !vhost_user)
 		return;
@@ -169,12 +168,13 @@ static void put_qemu_commandline(FILE *f, const struct lv_domain *d)
 		put_qemu_arg(f, "type=11,path=", d->smbios_files[i]);
 	}
 	if (vhost_user) {
-		snprintf(cid, sizeof cid, "vhost-user-vsock-pci,chardev=credscope-vsock,guest-cid=%u",
-			 d->vsock_cid ? d->vsock_cid : 3);
+		/* the CID is the backend's (--guest-cid): the device has no such property. QEMU
+		 * creates it before libvirt's own devices, so it takes a slot libvirt leaves free */
 		put_qemu_arg(f, "", "-chardev");
 		put_qemu_arg(f, "socket,id=credscope-vsock,path=", d->report_socket);
 		put_qemu_arg(f, "", "-device");
-		fprintf(f, "    <qemu:arg value='%s'/>\n", cid);
+		fprintf(f, "    <qemu:arg value='vhost-user-vsock-pci,chardev=credscope-vsock,bus=%s,addr=0x10'/>\n",
+			d->machine && strcmp(d->machine, "q35") ? "pci.0" : "pcie.0");
 	}
 	fprintf(f, "  </qemu:commandline>\n");
 }

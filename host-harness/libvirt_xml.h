@@ -40,7 +40,7 @@ struct lv_domain {
 	const struct lv_fwcfg *fwcfg;
 	size_t n_fwcfg;
 	enum lv_report report;
-	unsigned vsock_cid;            /* LV_REPORT_VSOCK / VHOST_USER; 0: 3 */
+	unsigned vsock_cid;            /* LV_REPORT_VSOCK; 0: 3 (vhost-user: the backend's --guest-cid) */
 	const char *report_socket;     /* VHOST_USER: backend socket; SERIAL: channel socket */
 };
 

@@ -1,12 +1,16 @@
 /* report-sink: the host end of a virtio-serial report port for tests that cannot use the
  * harness (libvirt owns the VM there).
  *
- *   report-sink SOCKET TIMEOUT_S OUT
+ *   report-sink [--listen] SOCKET TIMEOUT_S OUT
  *
- * Connects to SOCKET (QEMU's listening chardev; retried until it exists), reads one
- * framed report (common/frame.h), writes its bytes to OUT, answers with an ok ack and
- * exits 0. Exit 1 on timeout or a malformed frame; the reason goes to stderr. */
+ * Connects to SOCKET (QEMU's listening chardev; retried until it exists), or with
+ * --listen listens there and accepts one connection (a hybrid vsock "<uds>_<port>"
+ * socket), reads one framed report (common/frame.h), writes its bytes to OUT, answers
+ * with an ok ack and exits 0. Exit 1 on timeout or a malformed frame; the reason goes to
+ * stderr. */
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +40,29 @@ static int connect_until(const char *path, time_t deadline)
 	return -ETIMEDOUT;
 }
 
+static int accept_until(const char *path, time_t deadline)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd p = { .events = POLLIN };
+	int fd;
+
+	if (strlen(path) >= sizeof sa.sun_path)
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	p.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (p.fd < 0 || bind(p.fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(p.fd, 1) < 0)
+		return -errno;
+	if (poll(&p, 1, (int)(deadline - time(NULL)) * 1000) != 1) {
+		close(p.fd);
+		return -ETIMEDOUT;
+	}
+	fd = accept4(p.fd, NULL, NULL, SOCK_CLOEXEC);
+	close(p.fd);
+	unlink(path);
+	return fd < 0 ? -errno : fd;
+}
+
 int main(int argc, char **argv)
 {
 	static const char ack[] = "{\"credscope-ack\":1,\"status\":\"ok\"}";
@@ -45,12 +72,15 @@ int main(int argc, char **argv)
 	FILE *out;
 	int fd, r;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: report-sink SOCKET TIMEOUT_S OUT\n");
+	bool listen_mode = argc == 5 && strcmp(argv[1], "--listen") == 0;
+
+	if (argc != 4 && !listen_mode) {
+		fprintf(stderr, "usage: report-sink [--listen] SOCKET TIMEOUT_S OUT\n");
 		return 2;
 	}
+	argv += listen_mode;
 	deadline = time(NULL) + atoi(argv[2]);
-	fd = connect_until(argv[1], deadline);
+	fd = listen_mode ? accept_until(argv[1], deadline) : connect_until(argv[1], deadline);
 	if (fd < 0) {
 		fprintf(stderr, "report-sink: cannot connect to %s: %s\n", argv[1], strerror(-fd));
 		return 1;

@@ -151,7 +151,7 @@ static void test_vhost_user_backend_gets_shared_memfd_memory_and_its_device(void
 	assert_non_null(strstr(xml, "    <qemu:arg value='-chardev'/>\n"
 				    "    <qemu:arg value='socket,id=credscope-vsock,path=/run/c/vsock.sock'/>\n"
 				    "    <qemu:arg value='-device'/>\n"
-				    "    <qemu:arg value='vhost-user-vsock-pci,chardev=credscope-vsock,guest-cid=3'/>\n"));
+				    "    <qemu:arg value='vhost-user-vsock-pci,chardev=credscope-vsock,bus=pcie.0,addr=0x10'/>\n"));
 	free(xml);
 }
 
