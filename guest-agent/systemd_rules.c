@@ -400,9 +400,11 @@ static int line_get_key(const char *line, const char *key, char **value)
 
 	for (;;) {
 		char *w, *eq;
+		size_t wl;
 		int r = cmdline_next_word(&p, end, &w);
 		if (r <= 0)
 			return r < 0 ? r : found;
+		wl = strlen(w);
 		eq = strchr(w, '=');
 		if (strncmp(w, "rd.", 3) != 0 && eq) {  /* rd. words are the initrd's, not ours */
 			*eq = 0;
@@ -416,6 +418,7 @@ static int line_get_key(const char *line, const char *key, char **value)
 				found = 1;
 			}
 		}
+		secret_clear(w, wl);   /* other words may carry credential values */
 		free(w);
 	}
 }
