@@ -17,6 +17,7 @@
 #include "accel.h"
 #include "case.h"
 #include "junit.h"
+#include "libvirt_xml.h"
 #include "progress.h"
 #include "result.h"
 #include "runner.h"
@@ -57,7 +58,8 @@ struct worker_arg {
 static void usage(FILE *f)
 {
 	fputs("Usage: credscope-harness run [OPTIONS] CASE.json...\n"
-	      "       credscope-harness vsock-backend [OPTIONS]\n\n"
+	      "       credscope-harness vsock-backend [OPTIONS]\n"
+	      "       credscope-harness libvirt-xml [OPTIONS] CASE.json\n\n"
 	      "Boots one QEMU VM per case and image flavor, passes the case's credentials (SMBIOS type 11,\n"
 	      "fw_cfg, kernel command line), receives the guest agent's report and judges delivery itself.\n\n"
 	      "  -j, --jobs N          run N VMs at once (default 1)\n"
@@ -396,7 +398,9 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "vsock-backend"))
 		return cmd_vsock_backend(argc - 1, argv + 1);
-	fprintf(stderr, "credscope-harness: unknown command \"%s\" (known: run, vsock-backend)\n", argv[1]);
+	if (!strcmp(argv[1], "libvirt-xml"))
+		return cmd_libvirt_xml(argc - 1, argv + 1);
+	fprintf(stderr, "credscope-harness: unknown command \"%s\" (known: run, vsock-backend, libvirt-xml)\n", argv[1]);
 	usage(stderr);
 	return 2;
 }
