@@ -16,6 +16,12 @@
  *   - The SystemdOptions EFI variable is ignored under Secure Boot (read_efi_options_variable()).
  *   - v257 reads 11-N/raw with read_full_file_full() capped at 8 + 1 MiB bytes (flags 0): a
  *     longer entry is cut there silently [inferred].
+ *   - fw_cfg and @initrd are listed with readdir_all(RECURSE_DIR_IGNORE_DOT): names starting
+ *     with '.' are never seen.
+ *   - base64: errors come in reading order (an invalid character before the end is -EINVAL,
+ *     not -EPIPE), and a NUL byte counts as whitespace (strchr(WHITESPACE, c)).
+ * A preset $CREDENTIALS_DIRECTORY=/run/credentials/@system means an initrd's PID 1 imported,
+ * with a version and modules we cannot see: that import is not replayed, only named.
  */
 #include <errno.h>
 #include <limits.h>

@@ -528,7 +528,7 @@ static void test_base64_rules_match_unbase64mem(void **state)
 		assert_int_equal(unb64("Zg==Zg==", v, out, &n), -ENAMETOOLONG);   /* trailing garbage */
 		assert_int_equal(unb64("Zm8=x", v, out, &n), -ENAMETOOLONG);
 		assert_int_equal(unb64("Zm9v!", v, out, &n), -EINVAL);
-		assert_int_equal(unb64("Zm9v!", v, out, &n), -EINVAL);
+		assert_int_equal(unb64("Z!", v, out, &n), -EINVAL);                 /* reading order: not EPIPE */
 		assert_int_equal(unb64("+/+/", v, out, &n), 0);
 		assert_memory_equal(out, "\xfb\xff\xbf", 3);
 		/* URL-safe alphabet: only from 255 */
@@ -536,6 +536,17 @@ static void test_base64_rules_match_unbase64mem(void **state)
 		if (v >= 255)
 			assert_memory_equal(out, "\xfb\xff\xbf", 3);
 	}
+}
+
+static void test_base64_nul_byte_counts_as_whitespace(void **state)
+{
+	uint8_t *out = NULL;
+	size_t n = 0;
+
+	assert_int_equal(systemd_unbase64("Zm\0" "9v", 5, 252, &out, &n), 0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(out, "foo", 3);
+	free(out);
 }
 
 static void test_bad_base64_detail_names_the_rule(void **state)
@@ -986,6 +997,7 @@ int main(void)
 		cmocka_unit_test(test_fw_cfg_and_initrd_names_are_checked_and_cmdline_splits_at_the_first_colon),
 		cmocka_unit_test(test_text_value_is_byte_exact_and_may_contain_equals),
 		cmocka_unit_test(test_base64_rules_match_unbase64mem),
+		cmocka_unit_test(test_base64_nul_byte_counts_as_whitespace),
 		cmocka_unit_test(test_bad_base64_detail_names_the_rule),
 		cmocka_unit_test(test_twenty_thousand_strings_with_repeated_names_keep_the_first_of_each),
 		cmocka_unit_test(test_exactly_one_mib_is_imported_and_one_byte_more_is_not),
