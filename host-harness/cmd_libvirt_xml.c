@@ -21,7 +21,6 @@
 #include "manifest.h"
 #include <openssl/evp.h>
 
-int cmd_libvirt_xml(int argc, char **argv);
 
 struct lvx_opts {
 	bool oem_inline;

@@ -55,3 +55,7 @@ int lv_domain_xml(const struct lv_domain *d, char **xml, char **error);
 
 /* Whether the kernel vhost-vsock device really opens here. */
 bool lv_vhost_vsock_usable(void);
+
+/* `credscope-harness libvirt-xml [OPTIONS] CASE` (cmd_libvirt_xml.c); ARGV[0] is the
+ * subcommand's name. Returns the exit status: 0, or 2 on a usage or environment error. */
+int cmd_libvirt_xml(int argc, char **argv);
