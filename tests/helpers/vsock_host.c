@@ -36,6 +36,25 @@ static unsigned port = 7000;
 static int timeout_s = 300;
 static int ctl_listen = -1, data_listen = -1, ctl = -1, serial_fd = -1;
 static char boot_id[64];
+static int cpu_pid;   /* --cpu-pid: report this process's CPU time per throughput step */
+
+static double cpu_seconds(void)
+{
+	char path[64];
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	if (!cpu_pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", cpu_pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		ut = st = 0;
+	fclose(f);
+	return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
+}
 
 static double now_s(void)
 {
@@ -311,8 +330,9 @@ static int step_reboot_mid_stream(unsigned mib)
 static int timed_receive(int fd, uint64_t seed, unsigned mib, const char *what)
 {
 	char got[65], want[65];
-	double first = 0, last = 0;
+	double first = 0, last = 0, cpu0 = cpu_seconds();
 	uint64_t n = hash_stream(fd, (uint64_t) mib * MIB, got, &first, &last);
+	double cpu = cpu_seconds() - cpu0;
 
 	pattern_hash(seed, (uint64_t) mib * MIB, want);
 	if (n != (uint64_t) mib * MIB || strcmp(got, want) != 0) {
@@ -320,8 +340,11 @@ static int timed_receive(int fd, uint64_t seed, unsigned mib, const char *what)
 			what, (unsigned long long) n, got, mib, want);
 		return -1;
 	}
-	printf("THROUGHPUT %s %u MiB %.3f s %.2f MiB/s\n", what, mib, last - first,
+	printf("THROUGHPUT %s %u MiB %.3f s %.2f MiB/s", what, mib, last - first,
 	       last > first ? mib / (last - first) : 0.0);
+	if (cpu_pid)
+		printf(" (pid %d used %.2f s CPU)", cpu_pid, cpu);
+	printf("\n");
 	return 0;
 }
 
@@ -477,6 +500,8 @@ int main(int argc, char **argv)
 			serial_path = argv[i + 1];
 		else if (strcmp(argv[i], "--timeout") == 0)
 			timeout_s = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--cpu-pid") == 0)
+			cpu_pid = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--receive-report") == 0 && i + 2 < argc) {
 			report_port = (unsigned) strtoul(argv[i + 1], NULL, 10);
 			report_out = argv[i + 2];

@@ -63,7 +63,8 @@ vsock_start_qemu() {
 		-device virtserialport,chardev=ser0,name=org.credscope.bench \
 		-serial file:"$work/console.log" -display none -monitor none -nodefaults -no-user-config \
 		"$@" >"$work/qemu.log" 2>&1 &
-	pids="$pids $!"
+	qemu_pid=$!
+	pids="$pids $qemu_pid"
 }
 
 # vsock_run TIMEOUT STEP...: boots and runs the vsock_host steps; prints their output.
@@ -72,7 +73,7 @@ vsock_run() {
 	vsock_start_backend
 	vsock_start_qemu
 	timeout "$t" "$repo/build/bin/vsock_host" --uds "$work/vsock" --serial "$work/serial.sock" \
-		--timeout 120 "$@"
+		--timeout 120 --cpu-pid "$qemu_pid" "$@"
 	rc=$?
 	vsock_cleanup
 	if [ $rc -ne 0 ]; then
