@@ -463,38 +463,46 @@ static void drop_pkt(struct vsock_dev *d, const char *why, const struct vsock_pk
 			   p->dst_port, p->len, why);
 }
 
-static void tx_handle_chain(struct vsock_dev *d, const struct vring_chain *chain)
+/* Reads and checks the header of a tx chain. Returns NULL, or why the packet is dropped. */
+static const char *tx_parse(struct vsock_dev *d, const struct vring_chain *chain, struct vsock_pkt *p)
 {
 	uint8_t raw[VSOCK_HDR_SIZE];
-	struct vsock_pkt p = { 0 };
-	struct vsock_conn *c;
 
 	if (chain->read_len < VSOCK_HDR_SIZE ||
 	    vring_chain_read(d->tx, chain, 0, raw, VSOCK_HDR_SIZE) != VSOCK_HDR_SIZE)
-		return drop_pkt(d, "shorter than the 44-byte header", &p);
-	vsock_hdr_decode(raw, &p);
+		return "shorter than the 44-byte header";
+	vsock_hdr_decode(raw, p);
 	d->stat_tx_pkts++;
-	if (p.src_cid != d->guest_cid || p.dst_cid != VSOCK_HOST_CID)
-		return drop_pkt(d, "wrong source or destination CID", &p);
-	if (p.len > VSOCK_MAX_PAYLOAD || p.len > chain->read_len - VSOCK_HDR_SIZE)
-		return drop_pkt(d, "len field larger than the packet", &p);
-	if (p.op != VSOCK_OP_RW && p.len != 0)
-		return drop_pkt(d, "payload on a control packet", &p);
+	if (p->src_cid != d->guest_cid || p->dst_cid != VSOCK_HOST_CID)
+		return "wrong source or destination CID";
+	if (p->len > VSOCK_MAX_PAYLOAD || p->len > chain->read_len - VSOCK_HDR_SIZE)
+		return "len field larger than the packet";
+	if (p->op != VSOCK_OP_RW && p->len != 0)
+		return "payload on a control packet";
+	return NULL;
+}
+
+static void tx_handle_chain(struct vsock_dev *d, const struct vring_chain *chain)
+{
+	struct vsock_pkt p = { 0 };
+	struct vsock_conn *c;
+	const char *why = tx_parse(d, chain, &p);
+
+	if (why) {
+		drop_pkt(d, why, &p);
+		return;
+	}
 	c = conn_find(d, p.dst_port, p.src_port);
 	if (p.type != VSOCK_TYPE_STREAM) {
 		if (p.op != VSOCK_OP_RST)
 			queue_rst(d, p.dst_port, p.src_port);
-		return;
-	}
-	if (c && p.op == VSOCK_OP_REQUEST) {
+	} else if (c && p.op == VSOCK_OP_REQUEST)
 		conn_reset(d, c, "second REQUEST for an open connection");
-		return;
-	}
-	if (c)
-		return conn_guest_packet(d, c, &p, chain);
-	if (p.op == VSOCK_OP_REQUEST)
-		return guest_request(d, &p);
-	if (p.op != VSOCK_OP_RST)
+	else if (c)
+		conn_guest_packet(d, c, &p, chain);
+	else if (p.op == VSOCK_OP_REQUEST)
+		guest_request(d, &p);
+	else if (p.op != VSOCK_OP_RST)
 		queue_rst(d, p.dst_port, p.src_port);
 }
 
