@@ -378,6 +378,60 @@ static void test_symlink_in_store_is_missing_and_reported(void **state)
 	verify_result_free(&w.r);
 }
 
+static void test_present_expectation_fails_only_when_missing(void **state)
+{
+	struct world w;
+	world_init(&w, 257);
+	cand(&w, "ANY", "whatever", FATE_IMPORTED, "kernel command line word 3", NULL);
+	file(&w, "ANY", "whatever");
+	expect_kind(&w, "ANY", EXPECT_PRESENT);
+	expect_kind(&w, "GONE", EXPECT_PRESENT);
+	run(&w);
+	assert_int_equal(w.r.n_failures, 1);
+	assert_string_equal(w.r.findings[0].name, "GONE");
+	assert_int_equal(w.r.findings[0].kind, FINDING_MISSING);
+	verify_result_free(&w.r);
+}
+
+static void test_different_expectation_fails_on_the_old_bytes(void **state)
+{
+	struct world w;
+	world_init(&w, 257);
+	cand(&w, "OLD", "v1", FATE_IMPORTED, "SMBIOS 11-0 string 1 at byte 5", NULL);
+	cand(&w, "ROTATED", "v2", FATE_IMPORTED, "SMBIOS 11-0 string 2 at byte 13", NULL);
+	file(&w, "OLD", "v1");
+	file(&w, "ROTATED", "v2");
+	expect_sha(&w, "OLD", "v1");
+	w.entries[0].expect = EXPECT_DIFFERENT;
+	expect_sha(&w, "ROTATED", "v1");
+	w.entries[1].expect = EXPECT_DIFFERENT;
+	run(&w);
+	assert_int_equal(w.r.n_failures, 1);
+	assert_string_equal(w.r.findings[0].name, "OLD");
+	assert_int_equal(w.r.findings[0].kind, FINDING_NOT_DIFFERENT);
+	assert_string_equal(w.r.findings[0].message,
+			    "OLD arrived with exactly the bytes the manifest says it must differ from.");
+	verify_result_free(&w.r);
+}
+
+static void test_skipped_import_is_an_environment_finding_and_explains_missing(void **state)
+{
+	struct world w;
+	world_init(&w, 257);
+	w.s.exists = false;
+	w.p.skip_reason = (char *)"systemd does not import credentials in a container";
+	expect_sha(&w, "FOO", "bar");
+	run(&w);
+	assert_int_equal(w.r.n_findings, 2);
+	assert_string_equal(w.r.findings[0].rule, "import-skipped");
+	assert_true(w.r.findings[0].failure);
+	assert_string_equal(w.r.findings[0].message,
+			    "FOO was not imported: systemd does not import credentials in a container.");
+	assert_int_equal(w.r.findings[1].kind, FINDING_ENVIRONMENT);
+	assert_false(w.r.findings[1].failure);
+	verify_result_free(&w.r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +452,9 @@ int main(void)
 		cmocka_unit_test(test_weak_and_writable_store_are_findings_but_not_failures),
 		cmocka_unit_test(test_hmac_expectation_uses_manifest_key),
 		cmocka_unit_test(test_symlink_in_store_is_missing_and_reported),
+		cmocka_unit_test(test_present_expectation_fails_only_when_missing),
+		cmocka_unit_test(test_different_expectation_fails_on_the_old_bytes),
+		cmocka_unit_test(test_skipped_import_is_an_environment_finding_and_explains_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
