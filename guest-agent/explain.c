@@ -141,6 +141,12 @@ char *explain_absent(const struct prediction *p, const struct credstore *s, cons
 				nf.dropped->fate == FATE_SOURCE_SKIPPED ? "not imported" : "dropped",
 				explain_rule_description(*rule), why(nf.dropped, buf, sizeof buf));
 	}
+	if (p && p->source_skip_reason[CRED_SOURCE_SMBIOS]) {
+		/* the main channel could not be read: say so rather than blame the host */
+		*rule = "source-skipped";
+		return sentence("%s did not arrive, and systemd could not have read it from SMBIOS: %s.", name,
+				p->source_skip_reason[CRED_SOURCE_SMBIOS]);
+	}
 	*rule = "not-passed";
 	return sentence("%s was never passed to this VM: no SMBIOS type 11 string, fw_cfg entry or "
 			"kernel command line option carries that name; pass it on the host, e.g. "

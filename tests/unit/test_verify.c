@@ -432,6 +432,22 @@ static void test_skipped_import_is_an_environment_finding_and_explains_missing(v
 	verify_result_free(&w.r);
 }
 
+static void test_unreadable_smbios_is_blamed_instead_of_the_host(void **state)
+{
+	struct world w;
+	world_init(&w, 252);
+	w.s.exists = false;
+	w.p.source_skip_reason[CRED_SOURCE_SMBIOS] = (char *)"/sys/firmware/dmi/entries does not exist: the kernel lacks dmi-sysfs";
+	expect_sha(&w, "FOO", "bar");
+	run(&w);
+	assert_int_equal(w.r.n_failures, 1);
+	assert_string_equal(w.r.findings[0].rule, "source-skipped");
+	assert_string_equal(w.r.findings[0].message,
+			    "FOO did not arrive, and systemd could not have read it from SMBIOS: "
+			    "/sys/firmware/dmi/entries does not exist: the kernel lacks dmi-sysfs.");
+	verify_result_free(&w.r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_present_expectation_fails_only_when_missing),
 		cmocka_unit_test(test_different_expectation_fails_on_the_old_bytes),
 		cmocka_unit_test(test_skipped_import_is_an_environment_finding_and_explains_missing),
+		cmocka_unit_test(test_unreadable_smbios_is_blamed_instead_of_the_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
