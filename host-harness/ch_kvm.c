@@ -135,7 +135,7 @@ int ch_kvm_probe(char **reason)
 	if (status == -ETIMEDOUT) {
 		close(pipefd[0]);
 		return probe_failed(reason, "a one-instruction probe guest did not finish within "
-				    "1.5 s (/dev/kvm exists but does not run guests)");
+				    "1 s (/dev/kvm exists but does not run guests)");
 	}
 	n = read(pipefd[0], why, sizeof why - 1);
 	close(pipefd[0]);

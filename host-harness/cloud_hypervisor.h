@@ -25,7 +25,7 @@
 #define CH_MIN_MAJOR 26               /* first release with platform.oem_strings */
 #define CH_DEFAULT_REPORT_PORT 5123
 #define CH_API_TIMEOUT_MS 10000
-#define CH_KVM_PROBE_TIMEOUT_MS 1500
+#define CH_KVM_PROBE_TIMEOUT_MS 1000
 
 struct ch_credential {
 	const char *name;
