@@ -21,6 +21,25 @@ static void explain_help(void)
 	       "Exit status: 0 present (or absent) as expected, 1 otherwise, 2 usage or environment error.\n");
 }
 
+/* Prints s with host-controlled bytes escaped (output.h), then suffix. */
+static void put(const char *s, const char *suffix)
+{
+	char *e = text_escape(s ? s : "?");
+	fputs(e ? e : "?", stdout);
+	fputs(suffix, stdout);
+	free(e);
+}
+
+static json_t *jtext(const char *s)
+{
+	if (!s)
+		return json_null();
+	char *e = text_escape(s);
+	json_t *j = e ? json_string(e) : NULL;
+	free(e);
+	return j;
+}
+
 struct judgement {
 	bool ok;
 	const char *rule;
@@ -86,14 +105,17 @@ static void print_source(const struct check *c, enum cred_source src, const char
 		if (cd->source != src || !cd->name || strcmp(cd->name, name) != 0)
 			continue;
 		bool good = cd->fate == FATE_IMPORTED;
-		printf("  %-8s %s, %zu bytes: %s%s%s [%s]%s%s\n", cred_source_name(src), cd->origin ? cd->origin : "?",
-		       cd->raw_len, color_on(color, good ? COLOR_GREEN : COLOR_RED), cred_fate_name(cd->fate),
-		       color_off(color), explain_fate_rule(cd->fate), cd->detail ? ": " : "", cd->detail ? cd->detail : "");
+		printf("  %-8s ", cred_source_name(src));
+		put(cd->origin, "");
+		printf(", %zu bytes: %s%s%s [%s]%s", cd->raw_len, color_on(color, good ? COLOR_GREEN : COLOR_RED),
+		       cred_fate_name(cd->fate), color_off(color), explain_fate_rule(cd->fate), cd->detail ? ": " : "");
+		put(cd->detail ? cd->detail : "", "\n");
 		any = true;
 	}
-	if (!any)
-		printf("  %-8s %s\n", cred_source_name(src),
-		       p->source_skip_reason[src] ? p->source_skip_reason[src] : "does not carry this name");
+	if (!any) {
+		printf("  %-8s ", cred_source_name(src));
+		put(p->source_skip_reason[src] ? p->source_skip_reason[src] : "does not carry this name", "\n");
+	}
 }
 
 static void print_store(const struct credstore *s, const char *name)
@@ -101,8 +123,10 @@ static void print_store(const struct credstore *s, const char *name)
 	const struct store_file *f = credstore_find(s, name);
 	if (!s->exists)
 		printf("  @system  %s does not exist\n", CREDSTORE_PATH);
-	else if (!f)
-		printf("  @system  no file %s/%s\n", CREDSTORE_PATH, name);
+	else if (!f) {
+		printf("  @system  no file %s/", CREDSTORE_PATH);
+		put(name, "\n");
+	}
 	else
 		printf("  @system  %zu bytes, mode %04o, uid %u gid %u, %s (%s)%s%s%s\n", f->size,
 		       (unsigned)(f->mode & 07777), (unsigned)f->uid, (unsigned)f->gid,
@@ -114,11 +138,15 @@ static void print_store(const struct credstore *s, const char *name)
 static void print_text(const struct check *c, const char *name, const struct judgement *j, bool color)
 {
 	char sd[64];
-	printf("%s%s%s\n", color_on(color, COLOR_BOLD), name, color_off(color));
+	fputs(color_on(color, COLOR_BOLD), stdout);
+	put(name, color_off(color));
+	putchar('\n');
 	printf("  version  %s (%s)\n", explain_systemd(&c->snap.pred, sd, sizeof sd),
 	       c->snap.pred.env.version_detected ? "detected" : "given");
-	if (c->snap.pred.skip_reason)
-		printf("  import   skipped: %s\n", c->snap.pred.skip_reason);
+	if (c->snap.pred.skip_reason) {
+		printf("  import   skipped: ");
+		put(c->snap.pred.skip_reason, "\n");
+	}
 	for (int s = 0; s < _CRED_SOURCE_MAX; s++)
 		print_source(c, (enum cred_source)s, name, color);
 	print_store(&c->snap.store, name);
@@ -126,7 +154,9 @@ static void print_text(const struct check *c, const char *name, const struct jud
 		const struct manifest_entry *e = manifest_find(&c->manifest, name);
 		printf("  manifest %s\n", e ? expect_kind_name(e->expect) : "says nothing about this name");
 	}
-	printf("\n%s%s%s\n", color_on(color, j->ok ? COLOR_GREEN : COLOR_RED), j->sentence, color_off(color));
+	printf("\n%s", color_on(color, j->ok ? COLOR_GREEN : COLOR_RED));
+	put(j->sentence, color_off(color));
+	putchar('\n');
 }
 
 static json_t *json_path(const struct prediction *p, const char *name)
@@ -170,15 +200,15 @@ static void print_json(const struct check *c, const char *name, const struct jud
 	for (int s = 0; s < _CRED_SOURCE_MAX; s++)
 		if (c->snap.pred.source_skip_reason[s])
 			json_object_set_new(skips, cred_source_name((enum cred_source)s),
-					    json_string(c->snap.pred.source_skip_reason[s]));
-	json_t *o = json_pack("{s:s, s:{s:I, s:b}, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:s}", "name", name,
+					    jtext(c->snap.pred.source_skip_reason[s]));
+	json_t *o = json_pack("{s:o, s:{s:I, s:b}, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:o}", "name", jtext(name),
 			      "systemd", "version", (json_int_t)c->snap.pred.env.systemd_version,
 			      "detected", c->snap.pred.env.version_detected,
-			      "import_skipped", c->snap.pred.skip_reason ? json_string(c->snap.pred.skip_reason) : json_null(),
+			      "import_skipped", jtext(c->snap.pred.skip_reason),
 			      "source_skipped", skips, "path", json_path(&c->snap.pred, name),
 			      "store", json_store_entry(&c->snap.store, name),
 			      "expectation", e ? json_string(expect_kind_name(e->expect)) : json_null(),
-			      "ok", j->ok, "rule", j->rule, "sentence", j->sentence);
+			      "ok", j->ok, "rule", j->rule, "sentence", jtext(j->sentence));
 	if (o)
 		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	putchar('\n');

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -51,11 +52,16 @@ static void print_summary(const struct prediction *p)
 	printf("\n%s (%s) imports %zu credential%s, %zu of %u budget bytes.\n",
 	       explain_systemd(p, sd, sizeof sd), p->env.version_detected ? "detected" : "given",
 	       n, n == 1 ? "" : "s", p->budget_used, CRED_TOTAL_SIZE_MAX);
-	if (p->skip_reason)
-		printf("The import is skipped: %s.\n", p->skip_reason);
-	for (int s = 0; s < _CRED_SOURCE_MAX; s++)
-		if (p->source_skip_reason[s])
-			printf("%s: %s.\n", cred_source_name((enum cred_source)s), p->source_skip_reason[s]);
+	char *e = p->skip_reason ? text_escape(p->skip_reason) : NULL;
+	if (e)
+		printf("The import is skipped: %s.\n", e);
+	free(e);
+	for (int s = 0; s < _CRED_SOURCE_MAX; s++) {
+		e = p->source_skip_reason[s] ? text_escape(p->source_skip_reason[s]) : NULL;
+		if (e)
+			printf("%s: %s.\n", cred_source_name((enum cred_source)s), e);
+		free(e);
+	}
 }
 
 static void print_store(const struct credstore *s, bool color)

@@ -12,6 +12,24 @@ struct table {
 	enum color *colors;
 };
 
+char *text_escape(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += (*p < 0x20 || *p > 0x7e) ? 4 : 1;
+	char *out = malloc(n + 1), *w = out;
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p > 0x7e)
+			w += sprintf(w, "\\x%02x", *p);
+		else
+			*w++ = (char)*p;
+	}
+	*w = '\0';
+	return out;
+}
+
 struct table *table_new(size_t n_columns, const char *const *headers)
 {
 	struct table *t = calloc(1, sizeof *t);
@@ -37,7 +55,7 @@ int table_add_row(struct table *t, const char *const *cells, const enum color *c
 		return -ENOMEM;
 	t->colors = ncol;
 	for (size_t i = 0; i < t->n_columns; i++) {
-		t->cells[base + i] = strdup(cells[i] ? cells[i] : "-");
+		t->cells[base + i] = text_escape(cells[i] ? cells[i] : "-");
 		t->colors[base + i] = colors ? colors[i] : COLOR_NONE;
 		if (!t->cells[base + i]) {
 			for (size_t j = 0; j < i; j++)

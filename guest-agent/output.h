@@ -21,6 +21,11 @@ void table_print(const struct table *t, FILE *f, bool color);
 size_t table_rows(const struct table *t);
 void table_free(struct table *t);
 
+/* A copy of s safe for a terminal and for JSON: every byte outside 0x20..0x7e becomes
+ * \xNN (names and strings from SMBIOS are host-controlled and may hold escape sequences or
+ * invalid UTF-8). NULL only on ENOMEM. */
+char *text_escape(const char *s);
+
 /* The escape sequence that starts c, or "" when color is false. color_off() ends it. */
 const char *color_on(bool color, enum color c);
 const char *color_off(bool color);

@@ -63,12 +63,28 @@ static void test_sizes_are_formatted_like_systemd(void **state)
 	assert_string_equal(format_bytes(1048576, buf, sizeof buf), "1.0M");
 }
 
+static void test_host_controlled_bytes_are_escaped_for_terminals_and_json(void **state)
+{
+	char *e = text_escape("bad\033[31m\377name with space/x");
+	assert_string_equal(e, "bad\\x1b[31m\\xffname with space/x");
+	free(e);
+	static const char *const h[] = { "NAME" };
+	static const char *const r[] = { "a\nb" };
+	struct table *t = table_new(1, h);
+	assert_int_equal(table_add_row(t, r, NULL), 0);
+	char *s = print(t, false);
+	assert_string_equal(s, "NAME\na\\x0ab\n");
+	free(s);
+	table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_columns_are_padded_to_the_widest_cell),
 		cmocka_unit_test(test_colour_codes_do_not_count_towards_width),
 		cmocka_unit_test(test_sizes_are_formatted_like_systemd),
+		cmocka_unit_test(test_host_controlled_bytes_are_escaped_for_terminals_and_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
