@@ -479,15 +479,14 @@ static void wait_for_verdict(struct run *r)
 			return;
 		}
 		if (qemu_poll_exit(&r->vm, &status) == 1) {
-			(void)console_watch_update(&r->con, now);
-			set_diag(r, OUTCOME_ERROR, "the guest stopped in phase %s without a report (QEMU exited with status %d%s)",
-				 boot_phase_name(r->con.phase), WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-				 r->con.panicked ? ", after a kernel panic" : "");
-			if (r->con.panicked) {
-				free(r->diag), r->diag = NULL;
+			(void)console_watch_update(&r->con, now);   /* the panic line may be the last thing */
+			if (r->con.panicked)
 				set_diag(r, OUTCOME_ERROR, "the guest kernel panicked in phase %s: %s",
 					 boot_phase_name(r->con.phase), r->con.panic_line);
-			}
+			else
+				set_diag(r, OUTCOME_ERROR, "the guest stopped in phase %s without a report (QEMU exited "
+					 "with status %d)", boot_phase_name(r->con.phase),
+					 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 			return;
 		}
 		if (!r->con.any_output && now - t0 > (long long)fc_s * 1000)
