@@ -16,30 +16,41 @@ trap 'vsock_cleanup; rm -rf "$work"' EXIT
 
 skip() { echo "$*"; exit 77; }
 
-# vsock_require FLAVOR: checks tools and the image, builds the static guest program and
-# the initramfs (cached in build/vsock-test/).
-vsock_require() {
-	flavor=$1
-	img=$repo/vm-images/out/$flavor
+# vsock_require_tools: skips (77) unless QEMU, debugfs and our binaries are there.
+vsock_require_tools() {
 	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
 	command -v debugfs >/dev/null || skip "debugfs (e2fsprogs) not installed"
-	[ -f "$img/vmlinuz" ] && [ -f "$img/rootfs.img" ] || skip "no $flavor image in vm-images/out (run make images)"
 	[ -x "$repo/build/bin/vsock_host" ] && [ -x "$repo/build/bin/credscope-harness" ] || skip "run make all first"
+}
+
+# vsock_prepare FLAVOR: builds the static guest program and the initramfs for the
+# image's kernel (cached in build/vsock-test/); sets kernel and initrd.
+vsock_prepare() {
+	flavor=$1
+	img=$repo/vm-images/out/$flavor
 	cache=$repo/build/vsock-test
 	mkdir -p "$cache"
 	guest_bin=$cache/vsock_guest-static
 	if [ ! -x "$guest_bin" ] || [ "$repo/tests/helpers/vsock_guest.c" -nt "$guest_bin" ] ||
 	   [ "$repo/tests/helpers/vsock_test_pattern.h" -nt "$guest_bin" ]; then
-		cc -std=gnu11 -D_GNU_SOURCE -O2 -static -pthread -o "$guest_bin" \
-			"$repo/tests/helpers/vsock_guest.c" -lcrypto 2>"$work/cc.log" ||
+		cc -std=gnu11 -D_GNU_SOURCE -O2 -static -pthread -o "$guest_bin.tmp" \
+			"$repo/tests/helpers/vsock_guest.c" -lcrypto 2>"$work/cc.log" && mv "$guest_bin.tmp" "$guest_bin" ||
 			{ cat "$work/cc.log"; echo "cannot build the static guest program"; exit 1; }
 	fi
 	initrd=$cache/initrd-$flavor.gz
 	if [ ! -s "$initrd" ] || [ "$guest_bin" -nt "$initrd" ] || [ "$img/rootfs.img" -nt "$initrd" ]; then
-		"$repo/tests/integration/vsock-initramfs" "$initrd" "$guest_bin" "$img/rootfs.img" ||
-			{ echo "cannot build the test initramfs"; exit 1; }
+		"$repo/tests/integration/vsock-initramfs" "$initrd.tmp" "$guest_bin" "$img/rootfs.img" &&
+			mv "$initrd.tmp" "$initrd" || { echo "cannot build the test initramfs"; exit 1; }
 	fi
 	kernel=$img/vmlinuz
+}
+
+# vsock_require FLAVOR: both of the above, skipping when the image is missing.
+vsock_require() {
+	vsock_require_tools
+	[ -f "$repo/vm-images/out/$1/vmlinuz" ] && [ -f "$repo/vm-images/out/$1/rootfs.img" ] ||
+		skip "no $1 image in vm-images/out (run make images)"
+	vsock_prepare "$1"
 }
 
 vsock_start_backend() {
