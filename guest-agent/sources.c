@@ -146,14 +146,34 @@ int systemd_version_detect(const char *root, unsigned *out)
 /* PID 1's initial environment (NUL-separated): container=, $CREDENTIALS_DIRECTORY. */
 static int load_pid1_environ(const char *root, struct import_env *env)
 {
-	char *buf;
+	char *path = rpath(root, "/proc/1/environ"), *buf;
+	uint8_t *data;
 	size_t len;
-	int r = read_path(root, "/proc/1/environ", &buf, &len);
+	int r;
 
-	if (r == -ENOENT)
+	if (!path)
+		return -ENOMEM;
+	r = smbios_read_file(path, &data, &len);
+	if (r == -EACCES || r == -EPERM)
+		/* Seen in sandboxes that restrict /proc even for root: the rest of the
+		 * picture is still worth having, so say what is assumed and go on. */
+		fprintf(stderr, "credscope: cannot read %s (%s): assuming no container manager "
+			"and no preset $CREDENTIALS_DIRECTORY\n", path, strerror(-r));
+	else if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+		load_error(path, r);
+	free(path);
+	if (r == -ENOENT || r == -ENOTDIR || r == -EACCES || r == -EPERM)
 		return 0;
 	if (r < 0)
 		return r;
+	buf = malloc(len + 1);
+	if (!buf) {
+		free(data);
+		return -ENOMEM;
+	}
+	memcpy(buf, data, len);
+	buf[len] = 0;
+	free(data);
 	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
 		const char *e = buf + i;
 
