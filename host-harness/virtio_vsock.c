@@ -207,17 +207,18 @@ static uint32_t peer_free(const struct vsock_conn *c)
 	return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
 }
 
-/* Tell the guest about freed buffer space before it runs dry. The guest's window is our
- * buf_alloc, or less: Linux caps its credit at its own socket buffer, which it advertises
- * as its buf_alloc. Updating when half the window is in use keeps the guest sending
- * while an update travels, at one rx interrupt per half window. */
+/* Tell the guest about freed buffer space early and often: every VSOCK_CREDIT_STEP
+ * forwarded bytes, and whenever it has used half its window. The window is our buf_alloc
+ * or less: Linux caps its credit at its own socket buffer (advertised as its buf_alloc).
+ * Under TCG the sending guest stalls whenever an update is late (measured: updating only
+ * at half the window cost 10-30% throughput). */
 static void maybe_credit_update(struct vsock_conn *c)
 {
 	uint32_t window = c->peer_buf_alloc && c->peer_buf_alloc < VSOCK_BUF_ALLOC ? c->peer_buf_alloc : VSOCK_BUF_ALLOC;
 	uint32_t unreported = c->fwd_cnt - c->fwd_cnt_sent;
 	uint32_t in_use = c->buf_len + unreported;   /* as the guest sees it */
 
-	if (unreported > 0 && (in_use >= window / 2 || unreported >= VSOCK_BUF_ALLOC / 2))
+	if (unreported >= VSOCK_CREDIT_STEP || (unreported > 0 && in_use >= window / 2))
 		c->pending |= PEND_CREDIT;
 }
 
