@@ -342,6 +342,8 @@ static int launch(struct launch *l)
 	fprintf(stderr, "credscope-launch: acceleration %s%s%s%s\n", l->vm.accel, why ? " (" : "", why ? why : "",
 		why ? ")" : "");
 	free(why);
+	if (qemu_cmdline_machine_quirks(&l->vm) < 0)
+		return 2;
 	char tmpl[] = "/tmp/credscope-launch-XXXXXX";
 	if (!(l->qmp_dir = strdup(mkdtemp(tmpl) ? tmpl : "")) || !*l->qmp_dir || asprintf(&qmp, "%s/qmp.sock", tmpl) < 0)
 		return fail("cannot create a private directory in /tmp: %s", strerror(errno)), 2;

@@ -66,6 +66,13 @@ int qemu_cmdline_append(struct qemu_vm *vm, const char *words)
 	return 0;
 }
 
+int qemu_cmdline_machine_quirks(struct qemu_vm *vm)
+{
+	bool microvm = vm->machine && strcmp(vm->machine, "microvm") == 0;
+	bool tcg = !vm->accel || strcmp(vm->accel, "tcg") == 0;
+	return microvm && tcg ? qemu_cmdline_append(vm, "tsc_early_khz=2000000") : 0;
+}
+
 char *base64_encode(const uint8_t *in, size_t len)
 {
 	char *out = malloc(4 * ((len + 2) / 3) + 1);
@@ -250,7 +257,7 @@ static void add_machine(struct strv *s, const struct qemu_vm *vm, bool microvm)
 	bool shared = vm->vsock_socket != NULL;   /* vhost-user needs guest RAM in a shared memfd */
 	add(s, "-machine");
 	if (microvm)
-		add(s, "microvm,isa-serial=on,rtc=on%s", shared ? ",memory-backend=mem" : "");
+		add(s, "microvm,isa-serial=on,rtc=on,pit=on,pic=on%s", shared ? ",memory-backend=mem" : "");
 	else
 		add(s, "%s%s", vm->machine ? vm->machine : "q35", shared ? ",memory-backend=mem" : "");
 	add(s, "-accel");

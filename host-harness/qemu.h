@@ -52,6 +52,10 @@ void qemu_vm_init(struct qemu_vm *vm);
 void qemu_vm_done(struct qemu_vm *vm);
 
 int qemu_cmdline_append(struct qemu_vm *vm, const char *words);
+/* Kernel words a machine needs to boot at all: microvm under TCG has no HPET or PM timer,
+ * and the PIT calibration of the TSC fails on a loaded host, which hangs the kernel; a
+ * fixed early TSC rate (tsc_early_khz) avoids it. Call after vm->machine and vm->accel. */
+int qemu_cmdline_machine_quirks(struct qemu_vm *vm);
 /* One raw SMBIOS type 11 string (len bytes, no NUL inside). */
 int qemu_add_oem_string(struct qemu_vm *vm, const void *s, size_t len);
 /* io.systemd.credential:NAME=VALUE, or .binary:NAME=BASE64 when binary. */

@@ -253,6 +253,8 @@ static int configure_vm(struct run *r, const char *expect_img)
 	if (x == 0)
 		x = qemu_cmdline_append(vm, words);
 	if (x == 0)
+		x = qemu_cmdline_machine_quirks(vm);
+	if (x == 0)
 		x = qemu_cmdline_append(vm, r->tc->cmdline_extra);
 	return x;
 }

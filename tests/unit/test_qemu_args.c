@@ -145,7 +145,7 @@ static void test_microvm_uses_mmio_devices_and_vsock_shares_memory(void **state)
 	vm.vsock_socket = "/run/x/vsock.sock";
 	vm.serial_report_socket = "/run/x/report.sock";
 	char *s = joined(&vm);
-	assert_non_null(strstr(s, "-machine microvm,isa-serial=on,rtc=on,memory-backend=mem "));
+	assert_non_null(strstr(s, "-machine microvm,isa-serial=on,rtc=on,pit=on,pic=on,memory-backend=mem "));
 	assert_non_null(strstr(s, "-object memory-backend-memfd,id=mem,size=512M,share=on"));
 	assert_non_null(strstr(s, "-device virtio-blk-device,drive=root"));
 	assert_non_null(strstr(s, "-device virtio-serial-device,id=vser"));
