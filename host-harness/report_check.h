@@ -61,7 +61,10 @@ struct report {
 
 int report_parse(const char *buf, size_t len, struct report *out, char **error);
 void report_free(struct report *r);
+/* Finds a credential by the host's (unescaped) name; see report_name_is(). */
 const struct report_cred *report_find_cred(const struct report *r, const char *name);
+/* The agent escapes names to printable ASCII ("\xNN" for bytes outside 0x20..0x7e). */
+bool report_name_is(const char *reported, const char *host);
 
 /* What the host sent for one name: the winner by systemd's order (fw_cfg, SMBIOS,
  * cmdline), with the host's own HMAC of the exact bytes. */

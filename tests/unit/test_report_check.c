@@ -249,6 +249,43 @@ static void test_expected_fate_count_is_checked(void **state)
 	free(s);
 }
 
+static void test_dropped_string_without_explanation_fails(void **state)
+{
+	struct test_case tc;
+	struct case_view v;
+	struct report r;
+	struct judgement j;
+	const char *cj = "{\"name\":\"t\",\"expect_fate\":[{\"fate\":\"invalid-name\"}]}";
+	char *s = make_report("", "", "pass");
+	char *at = strstr(s, "\"fate\":\"not-a-credential\"");
+	assert_non_null(at);
+	memcpy(at, "\"fate\":\"invalid-name\"    ", strlen("\"fate\":\"not-a-credential\""));
+	assert_int_equal(case_parse(cj, strlen(cj), "t.json", &tc, NULL), 0);
+	assert_int_equal(case_view(&tc, "trixie", &v), 0);
+	struct judge_input in = { .view = &v, .machine = "q35" };
+	assert_int_equal(parse_str(s, &r, NULL), 0);
+	assert_int_equal(report_judge(&r, &in, &j), 0);
+	assert_int_equal(j.verdict, OUTCOME_FAIL);
+	assert_string_equal(j.problems[0], "SMBIOS 11-0 string 2 at byte 33: fate invalid-name without an explanation from the agent");
+	judgement_free(&j);
+	report_free(&r);
+	case_view_free(&v);
+	case_free(&tc);
+	free(s);
+}
+
+static void test_escaped_names_match_the_hosts_bytes(void **state)
+{
+	assert_true(report_name_is("ctl\\x01x", "ctl\001x"));
+	assert_true(report_name_is("caf\\xc3\\xa9", "caf\xc3\xa9"));
+	assert_true(report_name_is("FOO", "FOO"));
+	assert_false(report_name_is("ctl\\x01", "ctl\001x"));
+	assert_false(report_name_is("ctl\\x02x", "ctl\001x"));
+	assert_false(report_name_is("ctl\\X01x", "ctl\001x"));
+	assert_false(report_name_is("FOOD", "FOO"));
+	assert_false(report_name_is("caf\xc3\xa9", "caf\xc3\xa9"));   /* raw bytes are not the wire form */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +300,8 @@ int main(void)
 		cmocka_unit_test(test_missing_credential_is_explained_from_the_guest_sources),
 		cmocka_unit_test(test_report_about_another_manifest_fails),
 		cmocka_unit_test(test_expected_fate_count_is_checked),
+		cmocka_unit_test(test_dropped_string_without_explanation_fails),
+		cmocka_unit_test(test_escaped_names_match_the_hosts_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
