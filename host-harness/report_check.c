@@ -276,14 +276,15 @@ void report_free(struct report *r)
 }
 
 /* The agent writes host-controlled names escaped to printable ASCII: every byte outside
- * 0x20..0x7e as "\xNN" (lowercase hex; guest-agent/output.c text_escape()). True when the
+ * 0x20..0x7e, and the backslash itself, as "\xNN" (lowercase hex; guest-agent/output.c
+ * text_escape()), so the form is unambiguous. True when the
  * reported name is the host's name in that form. */
 bool report_name_is(const char *reported, const char *host)
 {
 	static const char hexd[] = "0123456789abcdef";
 	const unsigned char *h = (const unsigned char *)host;
 	for (; *h; h++) {
-		if (*h >= 0x20 && *h <= 0x7e) {
+		if (*h >= 0x20 && *h <= 0x7e && *h != '\\') {
 			if (*reported++ != (char)*h)
 				return false;
 			continue;

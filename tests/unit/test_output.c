@@ -68,6 +68,9 @@ static void test_host_controlled_bytes_are_escaped_for_terminals_and_json(void *
 	char *e = text_escape("bad\033[31m\377name with space/x");
 	assert_string_equal(e, "bad\\x1b[31m\\xffname with space/x");
 	free(e);
+	e = text_escape("a\\x01"); /* a literal backslash cannot pose as an escape */
+	assert_string_equal(e, "a\\x5cx01");
+	free(e);
 	static const char *const h[] = { "NAME" };
 	static const char *const r[] = { "a\nb" };
 	struct table *t = table_new(1, h);

@@ -284,6 +284,10 @@ static void test_escaped_names_match_the_hosts_bytes(void **state)
 	assert_false(report_name_is("ctl\\X01x", "ctl\001x"));
 	assert_false(report_name_is("FOOD", "FOO"));
 	assert_false(report_name_is("caf\xc3\xa9", "caf\xc3\xa9"));   /* raw bytes are not the wire form */
+	/* a backslash is escaped too, so a name that spells an escape is not confused with the byte */
+	assert_true(report_name_is("a\\x5cx01", "a\\x01"));
+	assert_false(report_name_is("a\\x01", "a\\x01"));
+	assert_true(report_name_is("a\\x01", "a\001"));
 }
 
 int main(void)
