@@ -374,6 +374,21 @@ static int parse_machine(struct pctx *p, json_t *root, struct test_case *tc)
 	return 0;
 }
 
+/* issue 6: "hypervisor": "qemu" (the default) or "cloud-hypervisor" (ch_runner.c) */
+static int parse_hypervisor(struct pctx *p, json_t *root, struct test_case *tc)
+{
+	json_t *v = json_object_get(root, "hypervisor");
+	const char *s = json_string_value(v);
+
+	if (!v || (s && strcmp(s, "qemu") == 0))
+		return 0;
+	if (s && strcmp(s, "cloud-hypervisor") == 0) {
+		tc->hypervisor = HV_CLOUD_HYPERVISOR;
+		return 0;
+	}
+	return fail(p, "hypervisor: expected \"qemu\" or \"cloud-hypervisor\"");
+}
+
 static int parse_timeouts(struct pctx *p, json_t *root, struct test_case *tc)
 {
 	static const char *const known[] = { "first_contact", "verdict", "idle", NULL };
@@ -395,14 +410,14 @@ static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 {
 	static const char *const known[] = { "name", "image", "machine", "credentials", "oem_strings", "expect",
 					     "expect_fate", "by_image", "strict", "outcome", "diagnosis",
-					     "kernel_cmdline_extra", "timeouts", "memory_mb", "description", NULL };
+					     "kernel_cmdline_extra", "timeouts", "memory_mb", "description", "hypervisor", NULL };
 	bool has_outcome = false;
 	int r;
 	if (!json_is_object(root))
 		return fail(p, "the top level must be a JSON object");
 	if ((r = check_fields(p, root, "", known)) < 0 || (r = get_str(p, root, "name", "", true, &tc->name)) < 0 ||
 	    (r = parse_str_list(p, json_object_get(root, "image"), "image", true, &tc->images, &tc->n_images)) < 0 ||
-	    (r = parse_machine(p, root, tc)) < 0 || (r = parse_creds(p, root, tc)) < 0 ||
+	    (r = parse_machine(p, root, tc)) < 0 || (r = parse_hypervisor(p, root, tc)) < 0 || (r = parse_creds(p, root, tc)) < 0 ||
 	    (r = parse_str_list(p, json_object_get(root, "oem_strings"), "oem_strings", false, &tc->oem_strings,
 				&tc->n_oem_strings)) < 0 ||
 	    (r = parse_expect(p, json_object_get(root, "expect"), "", &tc->expect, &tc->n_expect)) < 0 ||

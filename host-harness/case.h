@@ -18,6 +18,8 @@
 #define FW_CFG_CRED_PREFIX "opt/io.systemd.credentials/"
 
 enum cred_via { VIA_SMBIOS, VIA_SMBIOS_BINARY, VIA_FW_CFG, VIA_CMDLINE };
+/* issue 6: which hypervisor boots the case ("hypervisor" field; QEMU by default) */
+enum case_hypervisor { HV_QEMU, HV_CLOUD_HYPERVISOR };
 enum case_expect { CEXPECT_EXACT, CEXPECT_ABSENT, CEXPECT_PRESENT, CEXPECT_DIFFERENT };
 enum case_outcome { OUTCOME_PASS, OUTCOME_FAIL, OUTCOME_ERROR };
 
@@ -60,6 +62,7 @@ struct test_case {
 	char **images;        /* NULL: every flavor the runner knows */
 	size_t n_images;
 	char *machine;        /* q35, pc, microvm */
+	enum case_hypervisor hypervisor;  /* issue 6: ch_runner.c runs HV_CLOUD_HYPERVISOR */
 	struct case_cred *creds;
 	size_t n_creds;
 	char **oem_strings;
