@@ -14,6 +14,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "libvirt_xml.h"  /* issue 6: libvirt-xml */
+#include "shard.h"        /* issue 6: --shard */
+
 #include "accel.h"
 #include "case.h"
 #include "junit.h"
@@ -37,6 +40,7 @@ struct harness {
 	unsigned jobs_parallel;
 	bool tap;
 	const char *junit;
+	const char *shard;    /* issue 6: "I/N" or NULL */
 	char *images[16];
 	size_t n_images;
 	struct test_case *cases;
@@ -58,6 +62,7 @@ struct worker_arg {
 static void usage(FILE *f)
 {
 	fputs("Usage: credscope-harness run [OPTIONS] CASE.json...\n"
+	      "       credscope-harness libvirt-xml [OPTIONS] CASE   (test only; --help)\n"
 	      "       credscope-harness vsock-backend [OPTIONS]\n"
 	      "       credscope-harness libvirt-xml [OPTIONS] CASE.json\n\n"
 	      "Boots one QEMU VM per case and image flavor, passes the case's credentials (SMBIOS type 11,\n"
@@ -72,7 +77,9 @@ static void usage(FILE *f)
 	      "      --accel A         auto (probe KVM, default), kvm or tcg\n"
 	      "      --qemu PATH       QEMU binary (default qemu-system-x86_64)\n"
 	      "      --log-dir DIR     where failing runs' console logs go (default credscope-logs)\n"
-	      "      --memory MB       guest memory (default 512)\n\n"
+	      "      --memory MB       guest memory (default 512)\n"
+	      "      --shard I/N       only shard I of N (cases split by sorted name); --junit F writes\n"
+	      "                        F.shard-I-of-N.xml\n\n"
 	      "Exit status: 0 every case got its expected verdict, 1 some did not, 2 usage or\n"
 	      "environment error (or interrupted), 77 every case was skipped (QEMU or image missing).\n", f);
 }
@@ -90,14 +97,14 @@ static int parse_images(struct harness *h, char *list)
 
 static int parse_args(struct harness *h, int argc, char **argv)
 {
-	enum { O_TAP = 256, O_JUNIT, O_KEEP, O_IMAGE_DIR, O_IMAGES, O_TRANSPORT, O_ACCEL, O_QEMU, O_LOG_DIR, O_MEMORY };
+	enum { O_TAP = 256, O_JUNIT, O_KEEP, O_IMAGE_DIR, O_IMAGES, O_TRANSPORT, O_ACCEL, O_QEMU, O_LOG_DIR, O_MEMORY, O_SHARD };
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, 'j' },      { "tap", no_argument, NULL, O_TAP },
 		{ "junit", required_argument, NULL, O_JUNIT }, { "keep", no_argument, NULL, O_KEEP },
 		{ "image-dir", required_argument, NULL, O_IMAGE_DIR }, { "images", required_argument, NULL, O_IMAGES },
 		{ "transport", required_argument, NULL, O_TRANSPORT }, { "accel", required_argument, NULL, O_ACCEL },
 		{ "qemu", required_argument, NULL, O_QEMU },   { "log-dir", required_argument, NULL, O_LOG_DIR },
-		{ "memory", required_argument, NULL, O_MEMORY }, { "help", no_argument, NULL, 'h' }, { 0 } };
+		{ "memory", required_argument, NULL, O_MEMORY }, { "shard", required_argument, NULL, O_SHARD }, { "help", no_argument, NULL, 'h' }, { 0 } };
 	int c;
 	char *end;
 	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
@@ -119,6 +126,7 @@ static int parse_args(struct harness *h, int argc, char **argv)
 		case O_ACCEL: h->o.accel = optarg; break;
 		case O_QEMU: h->o.qemu_binary = optarg; break;
 		case O_LOG_DIR: h->o.log_dir = optarg; break;
+		case O_SHARD: h->shard = optarg; break;
 		case O_MEMORY:
 			h->o.memory_mb = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || h->o.memory_mb < 128)
@@ -137,6 +145,37 @@ static int parse_args(struct harness *h, int argc, char **argv)
 	return optind;
 }
 
+/* issue 6: keep[i] says whether case i belongs to this --shard (shard.h: by sorted name). */
+static int select_shard(const struct harness *h, bool **keep)
+{
+	unsigned index, count;
+	char *err = NULL;
+	const char **names;
+	int r;
+
+	*keep = NULL;
+	if (!h->shard)
+		return 0;
+	if (shard_parse(h->shard, &index, &count, &err) < 0) {
+		fprintf(stderr, "credscope-harness: %s\n", err ? err : h->shard);
+		free(err);
+		return -EINVAL;
+	}
+	names = calloc(h->n_cases + 1, sizeof *names);
+	*keep = calloc(h->n_cases + 1, sizeof **keep);
+	if (!names || !*keep) {
+		free(names);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < h->n_cases; i++)
+		names[i] = h->cases[i].name;
+	r = shard_select(h->n_cases, names, index, count, *keep);
+	free(names);
+	if (r >= 0)
+		fprintf(stderr, "credscope-harness: shard %u/%u: %d of %zu cases\n", index, count, r, h->n_cases);
+	return r < 0 ? r : 0;
+}
+
 static int load_cases(struct harness *h, int argc, char **argv, int first)
 {
 	h->n_cases = (size_t)(argc - first);
@@ -151,13 +190,17 @@ static int load_cases(struct harness *h, int argc, char **argv, int first)
 			return -EINVAL;
 		}
 	}
+	bool *keep;
+	if (select_shard(h, &keep) < 0)
+		return -EINVAL;
 	h->jobs = calloc(h->n_cases * h->n_images + 1, sizeof *h->jobs);
 	if (!h->jobs)
-		return -ENOMEM;
+		return free(keep), -ENOMEM;
 	for (size_t i = 0; i < h->n_cases; i++)
 		for (size_t k = 0; k < h->n_images; k++)
-			if (case_runs_on(&h->cases[i], h->images[k]))
+			if (case_runs_on(&h->cases[i], h->images[k]) && (!keep || keep[i]))
 				h->jobs[h->n_jobs++] = (struct job){ .tc = &h->cases[i], .image = h->images[k] };
+	free(keep);
 	h->results = calloc(h->n_jobs + 1, sizeof *h->results);
 	h->done_order = calloc(h->n_jobs + 1, sizeof *h->done_order);
 	h->slots = calloc(h->jobs_parallel, sizeof *h->slots);
@@ -333,6 +376,11 @@ static int cmd_run(int argc, char **argv)
 	int first = parse_args(&h, argc, argv);
 	if (first < 0 || load_cases(&h, argc, argv, first) < 0)
 		return 2;
+	char *shard_junit = NULL;   /* issue 6: each shard writes its own JUnit file */
+	unsigned shard_i, shard_n;
+	if (h.shard && h.junit && shard_parse(h.shard, &shard_i, &shard_n, NULL) == 0 &&
+	    (shard_junit = shard_junit_path(h.junit, shard_i, shard_n)))
+		h.junit = shard_junit;
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n <= 0) {
@@ -380,6 +428,7 @@ static int cmd_run(int argc, char **argv)
 		case_result_free(&h.results[i]);
 	for (size_t i = 0; i < h.n_cases; i++)
 		case_free(&h.cases[i]);
+	free(shard_junit);
 	free(h.cases), free(h.jobs), free(h.results), free(h.done_order), free(h.slots);
 	return rc;
 }
@@ -396,6 +445,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "libvirt-xml"))   /* issue 6 */
+		return cmd_libvirt_xml(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "vsock-backend"))
 		return cmd_vsock_backend(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "libvirt-xml"))
