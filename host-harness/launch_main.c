@@ -19,6 +19,7 @@
 
 #include "accel.h"
 #include "case.h"
+#include "ch_launch_cli.h"   /* issue 6: --hypervisor cloud-hypervisor */
 #include "digest.h"
 #include "image.h"
 #include "qemu.h"
@@ -55,7 +56,9 @@ static void usage(FILE *f)
 	      "  --set-credential=NAME:VALUE   a credential that is not secret\n"
 	      "  --load-credential=NAME:PATH   a secret, read from PATH when starting\n"
 	      "  --snapshot                root disk writes go to a throw-away overlay\n"
-	      "  --dry-run                 print QEMU's command line and exit\n\n"
+	      "  --dry-run                 print QEMU's command line and exit\n"
+	      "  --hypervisor qemu|cloud-hypervisor   (default qemu; cloud-hypervisor: see\n"
+	      "                            credscope-launch --hypervisor cloud-hypervisor --help)\n\n"
 	      "Exit status: QEMU's, 128+N if it died of signal N, 2 on usage or environment errors.\n", f);
 }
 
@@ -193,7 +196,8 @@ static int parse_via(struct launch *l, const char *s)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_IMAGE, OPT_FLAVOR, OPT_IMAGE_DIR, OPT_APPEND, OPT_MACHINE, OPT_MEMORY, OPT_CPUS, OPT_ACCEL,
-       OPT_CONSOLE, OPT_QEMU, OPT_VIA, OPT_SET, OPT_LOAD, OPT_DRY, OPT_SNAPSHOT };
+       OPT_CONSOLE, OPT_QEMU, OPT_VIA, OPT_SET, OPT_LOAD, OPT_DRY, OPT_SNAPSHOT,
+       OPT_HYPERVISOR /* issue 6 */ };
 
 static const struct option opts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL }, { "initrd", required_argument, NULL, OPT_INITRD },
@@ -204,6 +208,7 @@ static const struct option opts[] = {
 	{ "console-log", required_argument, NULL, OPT_CONSOLE }, { "qemu", required_argument, NULL, OPT_QEMU },
 	{ "via", required_argument, NULL, OPT_VIA },       { "set-credential", required_argument, NULL, OPT_SET },
 	{ "load-credential", required_argument, NULL, OPT_LOAD }, { "dry-run", no_argument, NULL, OPT_DRY },
+	{ "hypervisor", required_argument, NULL, OPT_HYPERVISOR },
 	{ "snapshot", no_argument, NULL, OPT_SNAPSHOT },
 	{ "help", no_argument, NULL, 'h' },              { "version", no_argument, NULL, 'V' }, { 0 } };
 
@@ -243,6 +248,8 @@ static int parse_pass1(struct launch *l, int c)
 	case OPT_CONSOLE: vm->console_log = optarg; return 0;
 	case OPT_QEMU: vm->qemu_binary = optarg; return 0;
 	case OPT_DRY: l->dry_run = true; return 0;
+	case OPT_HYPERVISOR:   /* issue 6: cloud-hypervisor went to ch_launch_main() before parsing */
+		return strcmp(optarg, "qemu") ? fail("--hypervisor %s: expected qemu or cloud-hypervisor", optarg) : 0;
 	case OPT_SNAPSHOT: vm->snapshot = true; return 0;
 	case OPT_VIA: case OPT_SET: case OPT_LOAD: return 0;
 	case 'h': usage(stdout); exit(0);
@@ -367,6 +374,8 @@ static int launch(struct launch *l)
 
 int main(int argc, char **argv)
 {
+	if (ch_launch_wanted(argc, argv))   /* issue 6: ch_launch_cli.c */
+		return ch_launch_main(argc, argv);
 	struct launch l = { .via_auto = true, .accel = "auto" };
 	qemu_vm_init(&l.vm);
 	l.vm.machine = "q35";
