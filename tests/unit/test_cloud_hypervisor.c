@@ -348,6 +348,23 @@ static void parse_case(const char *json, struct test_case *tc)
 	assert_null(error);
 }
 
+static void test_case_hypervisor_field_selects_cloud_hypervisor_and_rejects_others(void **state)
+{
+	const char *bad = "{\"name\":\"x\",\"hypervisor\":\"xen\"}";
+	struct test_case tc;
+	char *error = NULL;
+
+	parse_case("{\"name\":\"x\",\"hypervisor\":\"cloud-hypervisor\"}", &tc);
+	assert_int_equal(tc.hypervisor, HV_CLOUD_HYPERVISOR);
+	case_free(&tc);
+	parse_case("{\"name\":\"x\"}", &tc);
+	assert_int_equal(tc.hypervisor, HV_QEMU);
+	case_free(&tc);
+	assert_int_equal(case_parse(bad, strlen(bad), "/tmp/x.json", &tc, &error), -EINVAL);
+	assert_non_null(strstr(error, "hypervisor: expected \"qemu\" or \"cloud-hypervisor\""));
+	free(error);
+}
+
 static void run_one(const char *json, const char *image_dir, struct case_result *res)
 {
 	atomic_int stop = 0;
@@ -460,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_missing_binary_is_unavailable_with_reason_in_well_under_five_seconds),
 		cmocka_unit_test(test_kvm_probe_answers_within_its_deadline),
 		cmocka_unit_test(test_report_listener_accepts_on_socket_name_with_port_suffix),
+		cmocka_unit_test(test_case_hypervisor_field_selects_cloud_hypervisor_and_rejects_others),
 		cmocka_unit_test(test_ch_case_without_cloud_hypervisor_is_skipped_with_its_reason_in_under_five_seconds),
 		cmocka_unit_test(test_ch_case_speaks_the_api_and_says_no_report_arrived_through_hybrid_vsock),
 		cmocka_unit_test(test_ch_case_with_fw_cfg_fails_unbooted_naming_the_reason),
