@@ -5,18 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *sentence(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sentence(const char *fmt, ...)
-{
-	char *s = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
+#include "strutil.h"
 
 const char *explain_fate_rule(enum cred_fate f)
 {
@@ -108,10 +97,10 @@ static char *absent_in_store(const struct prediction *p, const struct credstore 
 	explain_systemd(p, sd, sizeof sd);
 	*rule = "store-missing";
 	if (!s->exists)
-		return sentence("%s should have been imported by %s from %s, but %s does not exist, "
+		return strprintf("%s should have been imported by %s from %s, but %s does not exist, "
 				"so PID 1 imported nothing at all: look for credential lines of systemd[1] "
 				"in the journal.", nf->name, sd, origin(nf->winner), CREDSTORE_PATH);
-	return sentence("%s should have been imported by %s from %s, but %s has no such file: "
+	return strprintf("%s should have been imported by %s from %s, but %s has no such file: "
 			"something removed it, or PID 1 does not follow %s's rules.",
 			nf->name, sd, origin(nf->winner), CREDSTORE_PATH, sd);
 }
@@ -124,31 +113,31 @@ char *explain_absent(const struct prediction *p, const struct credstore *s, cons
 	const struct store_file *f = credstore_find(s, name);
 	if (f && f->problem != STORE_FILE_OK) {
 		*rule = "not-regular-file";
-		return sentence("%s in %s is unusable (%s): credscope reads only regular files and "
+		return strprintf("%s in %s is unusable (%s): credscope reads only regular files and "
 				"follows no links, and systemd writes only regular files there.",
 				name, CREDSTORE_PATH, store_file_problem_name(f->problem));
 	}
 	if (p && p->skip_reason) {
 		*rule = "import-skipped";
-		return sentence("%s was not imported: %s.", name, p->skip_reason);
+		return strprintf("%s was not imported: %s.", name, p->skip_reason);
 	}
 	name_facts_collect(p, name, &nf);
 	if (nf.winner)
 		return absent_in_store(p, s, &nf, rule);
 	if (nf.dropped) {
 		*rule = explain_fate_rule(nf.dropped->fate);
-		return sentence("%s was %s by systemd's %s: %s.", name,
+		return strprintf("%s was %s by systemd's %s: %s.", name,
 				nf.dropped->fate == FATE_SOURCE_SKIPPED ? "not imported" : "dropped",
 				explain_rule_description(*rule), why(nf.dropped, buf, sizeof buf));
 	}
 	if (p && p->source_skip_reason[CRED_SOURCE_SMBIOS]) {
 		/* the main channel could not be read: say so rather than blame the host */
 		*rule = "source-skipped";
-		return sentence("%s did not arrive, and systemd could not have read it from SMBIOS: %s.", name,
+		return strprintf("%s did not arrive, and systemd could not have read it from SMBIOS: %s.", name,
 				p->source_skip_reason[CRED_SOURCE_SMBIOS]);
 	}
 	*rule = "not-passed";
-	return sentence("%s was never passed to this VM: no SMBIOS type 11 string, fw_cfg entry or "
+	return strprintf("%s was never passed to this VM: no SMBIOS type 11 string, fw_cfg entry or "
 			"kernel command line option carries that name; pass it on the host, e.g. "
 			"-smbios type=11,value=io.systemd.credential:%s=VALUE.", name, name);
 }
@@ -172,31 +161,31 @@ char *explain_different(const struct prediction *p, const struct store_file *f, 
 	name_facts_collect(p, name, &nf);
 	if (!nf.winner) {
 		*rule = "unknown-origin";
-		return sentence("%s in %s (%zu bytes) differs from the manifest, and no source credscope "
+		return strprintf("%s in %s (%zu bytes) differs from the manifest, and no source credscope "
 				"can read carries it: it came from the initrd, a container manager or "
 				"someone writing to the store.", name, CREDSTORE_PATH, f->size);
 	}
 	if (nf.winner->fate == FATE_IMPORTED_TRUNCATED) {
 		*rule = "page-truncation";
-		return sentence("%s was truncated to %zu of %zu bytes by systemd's %s: %s.", name,
+		return strprintf("%s was truncated to %zu of %zu bytes by systemd's %s: %s.", name,
 				nf.winner->imported_len, nf.winner->value_len, explain_rule_description(*rule),
 				why(nf.winner, buf, sizeof buf));
 	}
 	if (expected_matches_winner) {
 		size_t at = first_difference(f->data, f->size, nf.winner->imported, nf.winner->imported_len);
 		*rule = "store-modified";
-		return sentence("%s in %s (%zu bytes, first difference at byte %zu) is not what %s "
+		return strprintf("%s in %s (%zu bytes, first difference at byte %zu) is not what %s "
 				"imported from %s (%zu bytes): something rewrote it after the import.",
 				name, CREDSTORE_PATH, f->size, at, sd, origin(nf.winner), nf.winner->imported_len);
 	}
 	if (expected_matches_duplicate && nf.duplicate) {
 		*rule = "first-writer-wins";
-		return sentence("%s came from %s, which systemd reads first, so the expected value in %s "
+		return strprintf("%s came from %s, which systemd reads first, so the expected value in %s "
 				"was ignored (first writer wins): pass the name through one source only.",
 				name, origin(nf.winner), origin(nf.duplicate));
 	}
 	*rule = "host-value";
-	return sentence("%s arrived exactly as the host sent it (%s, %zu bytes), but those are not "
+	return strprintf("%s arrived exactly as the host sent it (%s, %zu bytes), but those are not "
 			"the bytes the manifest expects: fix the value given to the hypervisor, or the "
 			"manifest.", name, origin(nf.winner), nf.winner->imported_len);
 }
@@ -209,19 +198,19 @@ char *explain_model_disagrees(const struct prediction *p, const char *name, cons
 	name_facts_collect(p, name, &nf);
 	if (nf.winner && nf.winner->fate == FATE_IMPORTED_TRUNCATED) {
 		*rule = "page-truncation";
-		return sentence("%s arrived whole, but %s's %s cuts it to %zu of %zu bytes (%s): on a "
+		return strprintf("%s arrived whole, but %s's %s cuts it to %zu of %zu bytes (%s): on a "
 				"real %s boot this credential is truncated, so this store was not written by "
 				"%s.", name, sd, explain_rule_description(*rule), nf.winner->imported_len,
 				nf.winner->value_len, why(nf.winner, buf, sizeof buf), sd, sd);
 	}
 	if (!nf.winner && nf.dropped) {
 		*rule = explain_fate_rule(nf.dropped->fate);
-		return sentence("%s is in %s, but %s's %s drops it (%s): this store was not written by "
+		return strprintf("%s is in %s, but %s's %s drops it (%s): this store was not written by "
 				"%s.", name, CREDSTORE_PATH, sd, explain_rule_description(*rule),
 				why(nf.dropped, buf, sizeof buf), sd);
 	}
 	*rule = "model-disagrees";
-	return sentence("%s in %s has the expected bytes, but %s would import different bytes from %s: "
+	return strprintf("%s in %s has the expected bytes, but %s would import different bytes from %s: "
 			"the store was not written from that source.", name, CREDSTORE_PATH, sd,
 			nf.winner ? origin(nf.winner) : "its source");
 }
@@ -233,9 +222,9 @@ char *explain_present(const struct prediction *p, const struct store_file *f, co
 	explain_systemd(p, sd, sizeof sd);
 	name_facts_collect(p, name, &nf);
 	if (!nf.winner)
-		return sentence("%s is present as expected (%zu bytes in %s); no source credscope can "
+		return strprintf("%s is present as expected (%zu bytes in %s); no source credscope can "
 				"read carries it, so it came from the initrd or a container manager.",
 				name, f->size, CREDSTORE_PATH);
-	return sentence("%s is present as expected: %s imported it from %s, and %s holds those %zu "
+	return strprintf("%s is present as expected: %s imported it from %s, and %s holds those %zu "
 			"bytes.", name, sd, origin(nf.winner), CREDSTORE_PATH, f->size);
 }

@@ -9,6 +9,7 @@
 
 #include "digest.h"
 #include "explain.h"
+#include "strutil.h"
 
 const char *finding_kind_name(enum finding_kind k)
 {
@@ -65,18 +66,6 @@ static int add(struct verify_result *r, const char *name, enum finding_kind kind
 	return 0;
 }
 
-static char *msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *msg(const char *fmt, ...)
-{
-	char *s = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 /* Whether data has the entry's digest (sha256, or HMAC with the manifest's key). */
 static bool digest_matches(const struct manifest *m, const struct manifest_entry *e,
 			   const uint8_t *data, size_t len)
@@ -117,7 +106,7 @@ static int check_present(const struct manifest *m, const struct manifest_entry *
 		if (!store_ok)
 			return 0;
 		return add(out, e->name, FINDING_NOT_DIFFERENT, "expected-different", true,
-			   msg("%s arrived with exactly the bytes the manifest says it must differ from.", e->name));
+			   strprintf("%s arrived with exactly the bytes the manifest says it must differ from.", e->name));
 	}
 	if (!store_ok) {
 		bool dup_ok = nf.duplicate && nf.duplicate->value &&
@@ -142,13 +131,13 @@ static int check_absent(const struct manifest_entry *e, const struct credstore *
 	explain_systemd(p, sd, sizeof sd);
 	if (f)
 		return add(out, e->name, FINDING_PRESENT_BUT_ABSENT_EXPECTED, "expected-absent", true,
-			   nf.winner ? msg("%s is in %s although the manifest expects it absent: %s imported "
+			   nf.winner ? strprintf("%s is in %s although the manifest expects it absent: %s imported "
 					   "it from %s.", e->name, CREDSTORE_PATH, sd, nf.winner->origin)
-				     : msg("%s is in %s although the manifest expects it absent, and no source "
+				     : strprintf("%s is in %s although the manifest expects it absent, and no source "
 					   "credscope can read carries it.", e->name, CREDSTORE_PATH));
 	if (prediction_knows(p, &nf) && nf.winner)
 		return add(out, e->name, FINDING_PRESENT_BUT_ABSENT_EXPECTED, "expected-absent", true,
-			   msg("%s is not in %s, as expected, but %s would import it from %s: PID 1 does "
+			   strprintf("%s is not in %s, as expected, but %s would import it from %s: PID 1 does "
 			       "not follow %s's rules here.", e->name, CREDSTORE_PATH, sd, nf.winner->origin, sd));
 	return 0;
 }
@@ -166,11 +155,11 @@ static int check_store_fs(const struct credstore *s, struct verify_result *out)
 	int r = 0;
 	if (s->security == STORE_SECURITY_WEAK)
 		r = add(out, "", FINDING_WEAK_STORE, "store-fs", false,
-			msg("%s is weak: %s, and systemd-creds %u lists its credentials as \"weak\".",
+			strprintf("%s is weak: %s, and systemd-creds %u lists its credentials as \"weak\".",
 			    CREDSTORE_PATH, credstore_weak_reason(s), s->judged_as));
 	if (r == 0 && s->fs_known && !s->read_only)
 		r = add(out, "", FINDING_WEAK_STORE, "store-writable", false,
-			msg("%s is mounted read-write: PID 1 remounts it read-only once it has imported, so "
+			strprintf("%s is mounted read-write: PID 1 remounts it read-only once it has imported, so "
 			    "the import did not finish or something remounted it.", CREDSTORE_PATH));
 	return r;
 }
@@ -179,18 +168,18 @@ static int check_store_file(const struct store_file *f, struct verify_result *ou
 {
 	if (f->problem == STORE_FILE_UNREADABLE)
 		return add(out, f->name, FINDING_ENVIRONMENT, "store-unreadable", false,
-			   msg("%s in %s cannot be read (%s): run credscope as root.", f->name,
+			   strprintf("%s in %s cannot be read (%s): run credscope as root.", f->name,
 			       CREDSTORE_PATH, strerror(f->error)));
 	if (f->problem != STORE_FILE_OK)
 		return add(out, f->name, FINDING_ENVIRONMENT, "not-regular-file", false,
-			   msg("%s in %s is %s: systemd writes only regular files there, and credscope "
+			   strprintf("%s in %s is %s: systemd writes only regular files there, and credscope "
 			       "neither follows nor reads it.", f->name, CREDSTORE_PATH,
 			       f->problem == STORE_FILE_SYMLINK ? "a symbolic link" :
 			       f->problem == STORE_FILE_TOO_LARGE ? "larger than any credential" :
 			       "not a regular file"));
 	if (store_file_insecure(f))
 		return add(out, f->name, FINDING_WEAK_STORE, "file-mode", false,
-			   msg("%s in %s has mode %04o: systemd-creds calls it insecure because bits "
+			   strprintf("%s in %s has mode %04o: systemd-creds calls it insecure because bits "
 			       "other than owner-read are set.", f->name, CREDSTORE_PATH,
 			       (unsigned)(f->mode & 07777)));
 	return 0;
@@ -201,7 +190,7 @@ int verify_store(const struct credstore *s, const struct prediction *p, struct v
 	int r = 0;
 	if (p && p->skip_reason)
 		r = add(out, "", FINDING_ENVIRONMENT, "import-skipped", false,
-			msg("PID 1 imports no credentials on this boot: %s.", p->skip_reason));
+			strprintf("PID 1 imports no credentials on this boot: %s.", p->skip_reason));
 	if (r == 0 && s->exists)
 		r = check_store_fs(s, out);
 	for (size_t i = 0; r == 0 && i < s->n_files; i++)
@@ -220,7 +209,7 @@ static int check_strict(const struct manifest *m, const struct credstore *s, con
 			continue;
 		name_facts_collect(p, f->name, &nf);
 		r = add(out, f->name, FINDING_UNEXPECTED, "strict", true,
-			msg("%s is in %s but not in the manifest, which is strict: it came from %s.", f->name,
+			strprintf("%s is in %s but not in the manifest, which is strict: it came from %s.", f->name,
 			    CREDSTORE_PATH, nf.winner && nf.winner->origin ? nf.winner->origin
 									: "no source credscope can read"));
 	}
