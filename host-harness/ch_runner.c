@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "case_manifest.h"
 #include "cloud_hypervisor.h"
 #include "console.h"
 #include "digest.h"
@@ -77,31 +78,6 @@ static char *unavailable_reason(const char *binary)
 	return reason ? reason : strdup("cloud-hypervisor cannot run here");
 }
 
-static int via_rank(enum cred_via v)
-{
-	return v == VIA_FW_CFG ? 0 : v == VIA_CMDLINE ? 2 : 1;   /* systemd's import order */
-}
-
-static int record_sent(struct ch_run *r, const struct case_cred *c, const uint8_t *v, size_t len)
-{
-	struct sent_cred s = { .name = c->name, .via = c->via, .len = len }, *grown;
-
-	if (digest_hmac_sha256_hex(r->key, sizeof r->key, v, len, s.hmac) < 0)
-		return -EIO;
-	for (size_t i = 0; i < r->n_sent; i++)
-		if (strcmp(r->sent[i].name, c->name) == 0) {
-			if (via_rank(c->via) < via_rank(r->sent[i].via))
-				r->sent[i] = s;
-			return 0;
-		}
-	grown = realloc(r->sent, (r->n_sent + 1) * sizeof *grown);
-	if (!grown)
-		return -ENOMEM;
-	r->sent = grown;
-	r->sent[r->n_sent++] = s;
-	return 0;
-}
-
 /* Takes V (a secret buffer) for SMBIOS credentials; the caller clears it otherwise. */
 static int hand_over(struct ch_run *r, const struct case_cred *c, uint8_t **v, size_t len)
 {
@@ -148,7 +124,7 @@ static int load_credentials(struct ch_run *r)
 			free(err);
 			return x;
 		}
-		x = record_sent(r, c, v, len);
+		x = case_manifest_record(&r->sent, &r->n_sent, r->key, sizeof r->key, c, v, len);
 		if (x == 0)
 			x = hand_over(r, c, &v, len);
 		if (v)
@@ -163,56 +139,14 @@ static int load_credentials(struct ch_run *r)
 	return 0;
 }
 
-static void manifest_entry_for(const char *name, enum case_expect k, const struct sent_cred *s,
-			       struct manifest_entry *e)
-{
-	*e = (struct manifest_entry){ .name = (char *)name, .digest = DIGEST_NONE };
-	switch (k) {
-	case CEXPECT_EXACT: e->expect = s ? EXPECT_MATCH : EXPECT_PRESENT; break;
-	case CEXPECT_ABSENT: e->expect = EXPECT_ABSENT; return;
-	case CEXPECT_PRESENT: e->expect = EXPECT_PRESENT; return;
-	case CEXPECT_DIFFERENT: e->expect = s ? EXPECT_DIFFERENT : EXPECT_PRESENT; break;
-	}
-	if (s) {
-		e->digest = DIGEST_HMAC_SHA256;
-		memcpy(e->hex, s->hmac, sizeof e->hex);
-	}
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct manifest_entry *)a)->name, ((const struct manifest_entry *)b)->name);
-}
-
 static int write_manifest(struct ch_run *r, char **image)
 {
-	struct manifest m = { .key = r->key, .key_len = sizeof r->key, .strict = r->tc->strict };
-	char *json, *err = NULL;
-	int x;
+	char *err;
+	int x = case_manifest_write(&r->view, r->tc->strict, r->sent, r->n_sent, r->key, sizeof r->key, r->dir, image,
+				    r->manifest_sha, &err);
 
-	m.entries = calloc(r->n_sent + r->view.n_expect + 1, sizeof *m.entries);
-	if (!m.entries)
-		return -ENOMEM;
-	for (size_t i = 0; i < r->n_sent; i++)
-		manifest_entry_for(r->sent[i].name, case_view_expect(&r->view, r->sent[i].name, NULL), &r->sent[i],
-				   &m.entries[m.n_entries++]);
-	for (size_t i = 0; i < r->view.n_expect; i++) {
-		bool sent = false;
-		for (size_t k = 0; k < r->n_sent; k++)
-			sent = sent || strcmp(r->sent[k].name, r->view.expect[i].name) == 0;
-		if (!sent)
-			manifest_entry_for(r->view.expect[i].name, r->view.expect[i].kind, NULL, &m.entries[m.n_entries++]);
-	}
-	qsort(m.entries, m.n_entries, sizeof *m.entries, cmp_entry);
-	json = manifest_to_json(&m);
-	free(m.entries);
-	if (!json)
-		return -ENOMEM;
-	digest_sha256_hex(json, strlen(json), r->manifest_sha);
-	x = expect_disk_create(r->dir, json, image, &err);
-	free(json);
-	if (x < 0)
-		ch_diag(r, OUTCOME_ERROR, "%s", err ? err : "cannot build the expectations disk");
+	if (err)
+		ch_diag(r, OUTCOME_ERROR, "%s", err);
 	free(err);
 	return x;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "case.h"
+#include "case_manifest.h"
 #include "digest.h"
 #include "expect_disk.h"
 #include "image.h"
@@ -38,9 +39,8 @@ struct lvx {
 	struct lv_fwcfg *fwcfg;
 	size_t n_fwcfg;
 	char *cmdline_creds;       /* "systemd.set_credential=..." words (not secret) */
-	struct manifest_entry *entries;
-	size_t n_entries;
-	enum cred_via *entry_via;
+	struct sent_cred *sent;    /* digests (SHA-256) of what was sent, one per name */
+	size_t n_sent;
 };
 
 static void usage(FILE *f)
@@ -173,37 +173,6 @@ static int hand_over(struct lvx *x, const struct case_cred *c, const uint8_t *v,
 	return -EINVAL;
 }
 
-static int via_rank(enum cred_via v)
-{
-	return v == VIA_FW_CFG ? 0 : v == VIA_CMDLINE ? 2 : 1;  /* systemd's import order */
-}
-
-/* The manifest entry for what was sent as NAME; the earliest source in systemd's order wins. */
-static int record_sent(struct lvx *x, const struct case_cred *c, const uint8_t *v, size_t len)
-{
-	struct manifest_entry e = { .name = c->name, .expect = EXPECT_MATCH, .digest = DIGEST_SHA256 };
-	size_t k;
-
-	if (digest_sha256_hex(v, len, e.hex) < 0)
-		return -EIO;
-	for (k = 0; k < x->n_entries && strcmp(x->entries[k].name, c->name) != 0; k++)
-		;
-	if (k < x->n_entries) {
-		if (via_rank(c->via) < via_rank(x->entry_via[k])) {
-			x->entries[k] = e;
-			x->entry_via[k] = c->via;
-		}
-		return 0;
-	}
-	x->entries = realloc(x->entries, (x->n_entries + 1) * sizeof *x->entries);
-	x->entry_via = realloc(x->entry_via, (x->n_entries + 1) * sizeof *x->entry_via);
-	if (!x->entries || !x->entry_via)
-		return -ENOMEM;
-	x->entries[x->n_entries] = e;
-	x->entry_via[x->n_entries++] = c->via;
-	return 0;
-}
-
 static int load_credentials(struct lvx *x)
 {
 	for (size_t i = 0; i < x->tc.n_creds; i++) {
@@ -218,7 +187,7 @@ static int load_credentials(struct lvx *x)
 			free(err);
 			return r;
 		}
-		r = record_sent(x, c, v, len);
+		r = case_manifest_record(&x->sent, &x->n_sent, NULL, 0, c, v, len);
 		if (r == 0)
 			r = hand_over(x, c, v, len);
 		secret_clear(v, len);
@@ -238,55 +207,14 @@ static int load_credentials(struct lvx *x)
 	return 0;
 }
 
-static void apply_expectation(struct manifest_entry *e, enum case_expect k, bool sent)
-{
-	switch (k) {
-	case CEXPECT_EXACT: e->expect = sent ? EXPECT_MATCH : EXPECT_PRESENT; break;
-	case CEXPECT_ABSENT: e->expect = EXPECT_ABSENT; break;
-	case CEXPECT_PRESENT: e->expect = EXPECT_PRESENT; break;
-	case CEXPECT_DIFFERENT: e->expect = sent ? EXPECT_DIFFERENT : EXPECT_PRESENT; break;
-	}
-	if (e->expect == EXPECT_ABSENT || e->expect == EXPECT_PRESENT)
-		e->digest = DIGEST_NONE;
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct manifest_entry *)a)->name, ((const struct manifest_entry *)b)->name);
-}
-
 /* The manifest (digests only) on the expectations disk the agent finds by label. */
 static int write_manifest(struct lvx *x, char **image)
 {
-	struct manifest m = { .strict = x->tc.strict };
-	char *json, *err = NULL;
-	int r;
+	char *err;
+	int r = case_manifest_write(&x->view, x->tc.strict, x->sent, x->n_sent, NULL, 0, x->dir, image, NULL, &err);
 
-	m.entries = calloc(x->n_entries + x->view.n_expect + 1, sizeof *m.entries);
-	if (!m.entries)
-		return -ENOMEM;
-	for (size_t i = 0; i < x->n_entries; i++) {
-		m.entries[m.n_entries] = x->entries[i];
-		apply_expectation(&m.entries[m.n_entries++], case_view_expect(&x->view, x->entries[i].name, NULL), true);
-	}
-	for (size_t i = 0; i < x->view.n_expect; i++) {
-		bool sent = false;
-		for (size_t k = 0; k < x->n_entries; k++)
-			sent = sent || strcmp(x->entries[k].name, x->view.expect[i].name) == 0;
-		if (sent)
-			continue;
-		m.entries[m.n_entries] = (struct manifest_entry){ .name = x->view.expect[i].name };
-		apply_expectation(&m.entries[m.n_entries++], x->view.expect[i].kind, false);
-	}
-	qsort(m.entries, m.n_entries, sizeof *m.entries, cmp_entry);
-	json = manifest_to_json(&m);
-	free(m.entries);
-	if (!json)
-		return -ENOMEM;
-	r = expect_disk_create(x->dir, json, image, &err);
-	free(json);
-	if (r < 0)
-		fprintf(stderr, "credscope-harness libvirt-xml: %s\n", err ? err : "cannot build the expectations disk");
+	if (err)
+		fprintf(stderr, "credscope-harness libvirt-xml: %s\n", err);
 	free(err);
 	return r;
 }
@@ -414,7 +342,7 @@ static void lvx_free(struct lvx *x)
 	}
 	for (size_t i = 0; i < x->n_fwcfg; i++)
 		free((char *)x->fwcfg[i].file);
-	free(x->strings), free(x->fwcfg), free(x->cmdline_creds), free(x->entries), free(x->entry_via);
+	free(x->strings), free(x->fwcfg), free(x->cmdline_creds), free(x->sent);
 	case_view_free(&x->view);
 	image_free(&x->img);
 	case_free(&x->tc);

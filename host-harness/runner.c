@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "case_manifest.h"
 #include "console.h"
 #include "digest.h"
 #include "ch_runner.h"
@@ -83,31 +84,6 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-static int via_rank(enum cred_via v)
-{
-	return v == VIA_FW_CFG ? 0 : v == VIA_CMDLINE ? 2 : 1;   /* systemd's import order */
-}
-
-/* Records what the host sent for name; the earliest source in systemd's order wins. */
-static int record_sent(struct run *r, const struct case_cred *c, const uint8_t *v, size_t len)
-{
-	struct sent_cred s = { .name = c->name, .via = c->via, .len = len };
-	if (digest_hmac_sha256_hex(r->key, sizeof r->key, v, len, s.hmac) < 0)
-		return -EIO;
-	for (size_t i = 0; i < r->n_sent; i++)
-		if (strcmp(r->sent[i].name, c->name) == 0) {
-			if (via_rank(c->via) < via_rank(r->sent[i].via))
-				r->sent[i] = s;
-			return 0;
-		}
-	struct sent_cred *n = realloc(r->sent, (r->n_sent + 1) * sizeof *n);
-	if (!n)
-		return -ENOMEM;
-	r->sent = n;
-	r->sent[r->n_sent++] = s;
-	return 0;
-}
-
 static int hand_over(struct run *r, const struct case_cred *c, const uint8_t *v, size_t len)
 {
 	switch (c->via) {
@@ -137,7 +113,7 @@ static int load_credentials(struct run *r)
 			free(err);
 			return x;
 		}
-		x = record_sent(r, c, v, len);
+		x = case_manifest_record(&r->sent, &r->n_sent, r->key, sizeof r->key, c, v, len);
 		if (x == 0)
 			x = hand_over(r, c, v, len);
 		secret_clear(v, len);
@@ -159,55 +135,14 @@ static int load_credentials(struct run *r)
 	return 0;
 }
 
-static int manifest_entry_for(struct run *r, const char *name, enum case_expect k, const struct sent_cred *s,
-			      struct manifest_entry *e)
-{
-	e->name = (char *)name;
-	e->digest = DIGEST_NONE;
-	switch (k) {
-	case CEXPECT_EXACT: e->expect = s ? EXPECT_MATCH : EXPECT_PRESENT; break;
-	case CEXPECT_ABSENT: e->expect = EXPECT_ABSENT; return 0;
-	case CEXPECT_PRESENT: e->expect = EXPECT_PRESENT; return 0;
-	case CEXPECT_DIFFERENT: e->expect = s ? EXPECT_DIFFERENT : EXPECT_PRESENT; break;
-	}
-	if (s) {
-		e->digest = DIGEST_HMAC_SHA256;
-		memcpy(e->hex, s->hmac, sizeof e->hex);
-	}
-	return 0;
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct manifest_entry *)a)->name, ((const struct manifest_entry *)b)->name);
-}
-
 static int write_manifest(struct run *r, char **image)
 {
-	struct manifest m = { .key = r->key, .key_len = sizeof r->key, .strict = r->tc->strict };
-	m.entries = calloc(r->n_sent + r->view.n_expect + 1, sizeof *m.entries);
-	if (!m.entries)
-		return -ENOMEM;
-	for (size_t i = 0; i < r->n_sent; i++)
-		manifest_entry_for(r, r->sent[i].name, case_view_expect(&r->view, r->sent[i].name, NULL), &r->sent[i],
-				   &m.entries[m.n_entries++]);
-	for (size_t i = 0; i < r->view.n_expect; i++) {
-		bool dup = false;
-		for (size_t k = 0; k < r->n_sent; k++)
-			dup = dup || strcmp(r->sent[k].name, r->view.expect[i].name) == 0;
-		if (!dup)
-			manifest_entry_for(r, r->view.expect[i].name, r->view.expect[i].kind, NULL, &m.entries[m.n_entries++]);
-	}
-	qsort(m.entries, m.n_entries, sizeof *m.entries, cmp_entry);
-	char *json = manifest_to_json(&m), *err = NULL;
-	free(m.entries);
-	if (!json)
-		return -ENOMEM;
-	digest_sha256_hex(json, strlen(json), r->manifest_sha);
-	int x = expect_disk_create(r->dir, json, image, &err);
-	free(json);
-	if (x < 0)
-		set_diag(r, OUTCOME_ERROR, "%s", err ? err : "cannot build the expectations disk");
+	char *err;
+	int x = case_manifest_write(&r->view, r->tc->strict, r->sent, r->n_sent, r->key, sizeof r->key, r->dir, image,
+				    r->manifest_sha, &err);
+
+	if (err)
+		set_diag(r, OUTCOME_ERROR, "%s", err);
 	free(err);
 	return x;
 }
