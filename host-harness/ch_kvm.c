@@ -64,31 +64,14 @@ static const char *run_hlt_guest(void)
 	return NULL;
 }
 
-static long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
 /* Waits for PID until the deadline; kills it on timeout. Returns its status or -ETIMEDOUT. */
 static int wait_bounded(pid_t pid, int timeout_ms)
 {
-	struct timespec start, pause = { 0, 5 * 1000 * 1000 };
-	int status;
+	struct timespec pause = { 0, 5 * 1000 * 1000 };
+	int status = ch_reap_within(pid, timeout_ms);
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return status;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (elapsed_ms(&start) > timeout_ms)
-			break;
-		nanosleep(&pause, NULL);
-	}
+	if (status != -ETIMEDOUT)
+		return status;
 	kill(pid, SIGKILL);
 	/* a vCPU stuck in the kernel may not die at once: give it a moment, then leave it */
 	for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++)

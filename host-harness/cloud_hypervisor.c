@@ -70,8 +70,7 @@ static long ms_since(const struct timespec *start)
 	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
-/* Reaps PID within TIMEOUT_MS; returns its wait status, or -ETIMEDOUT (still running). */
-static int reap_within(pid_t pid, int timeout_ms)
+int ch_reap_within(pid_t pid, int timeout_ms)
 {
 	struct timespec start, pause = { 0, 10 * 1000 * 1000 };
 	int status;
@@ -114,7 +113,7 @@ static int run_version(const char *path, char *out, size_t out_size)
 	}
 	close(pipefd[1]);
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	status = reap_within(pid, CH_VERSION_TIMEOUT_MS);
+	status = ch_reap_within(pid, CH_VERSION_TIMEOUT_MS);
 	while (used < out_size - 1) {
 		ssize_t n = read(pipefd[0], out + used, out_size - 1 - used);
 		if (n <= 0)
@@ -350,7 +349,7 @@ int ch_stop(struct ch_vm *vm, int grace_ms)
 		/* both may fail (no VM yet, VMM already gone): the wait below is what counts */
 		ch_api_put(vm->api_socket, "vm.shutdown", NULL, 2000, NULL);
 		ch_api_put(vm->api_socket, "vmm.shutdown", NULL, 2000, NULL);
-		status = reap_within(vm->pid, grace_ms);
+		status = ch_reap_within(vm->pid, grace_ms);
 		if (status == -ETIMEDOUT) {
 			kill(vm->pid, SIGKILL);
 			status = waitpid(vm->pid, &status, 0) < 0 ? -errno : status;

@@ -97,5 +97,9 @@ int ch_launch(const struct ch_vm_config *cfg, struct ch_vm *vm, char **error);
  * removes the API socket. Returns CH's wait status (>= 0) or -errno. */
 int ch_stop(struct ch_vm *vm, int grace_ms);
 
+/* Reaps PID within TIMEOUT_MS (polled every 10 ms); returns its wait status, -errno, or
+ * -ETIMEDOUT with PID still running (the caller decides whether to kill it). */
+int ch_reap_within(pid_t pid, int timeout_ms);
+
 /* Listens on "<vsock_socket>_<port>" (unlinking a stale one); returns the fd. */
 int ch_report_listen(const char *vsock_socket, unsigned port);
