@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 char *strprintf(const char *fmt, ...)
 {
@@ -13,4 +14,16 @@ char *strprintf(const char *fmt, ...)
 		s = NULL;
 	va_end(ap);
 	return s;
+}
+
+char *root_join(const char *root, const char *rel)
+{
+	size_t n = strlen(root);
+	char *p;
+
+	while (n > 0 && root[n - 1] == '/')
+		n--;
+	if (asprintf(&p, "%.*s%s", (int) n, root, rel) < 0)
+		return NULL;
+	return p;
 }

@@ -11,24 +11,11 @@
 
 #include "digest.h"
 #include "smbios.h"
+#include "strutil.h"
 
 /* Upper bound for one entry: systemd reads at most 8 + 1 MiB; the kernel's table is far
  * smaller in practice. Anything beyond 16 MiB is not SMBIOS. */
 #define SMBIOS_READ_MAX (16u * 1024u * 1024u)
-
-static char *path_join(const char *root, const char *rel)
-{
-	char *p;
-	size_t n = strlen(root);
-
-	while (n > 1 && root[n - 1] == '/')
-		n--;
-	if (n == 1 && root[0] == '/')
-		n = 0;
-	if (asprintf(&p, "%.*s%s", (int) n, root, rel) < 0)
-		return NULL;
-	return p;
-}
 
 /* Reads a whole file with a read() loop until EOF. The buffer grows by doubling; old buffers
  * are cleared before they are freed because the bytes may be secrets. */
@@ -124,7 +111,7 @@ int smbios_read_entries(const char *root, struct raw_blob **out, size_t *n_out, 
 	struct stat st;
 	int r = 0;
 
-	dir = path_join(root, "/sys/firmware/dmi/entries");
+	dir = root_join(root, "/sys/firmware/dmi/entries");
 	if (!dir)
 		return -ENOMEM;
 	*dmi_sysfs_present = stat(dir, &st) == 0;

@@ -12,6 +12,7 @@
 #include "digest.h"
 #include "smbios_view.h"
 #include "systemd_rules.h"
+#include "strutil.h"
 
 #define PREFIX_TEXT   "io.systemd.credential:"
 #define PREFIX_BINARY "io.systemd.credential.binary:"
@@ -214,21 +215,9 @@ int smbios_judge_string(const struct smbios_string *s, unsigned version, size_t 
 
 /* ---- loading ------------------------------------------------------------------------- */
 
-static char *root_path(const char *root, const char *rel)
-{
-	size_t n = strlen(root);
-	char *p;
-
-	while (n > 0 && root[n - 1] == '/')
-		n--;
-	if (asprintf(&p, "%.*s%s", (int) n, root, rel) < 0)
-		return NULL;
-	return p;
-}
-
 static bool root_exists(const char *root, const char *rel)
 {
-	char *p = root_path(root, rel);
+	char *p = root_join(root, rel);
 	struct stat st;
 	bool e = p && stat(p, &st) == 0;
 
@@ -240,7 +229,7 @@ static bool root_exists(const char *root, const char *rel)
 static int read_optional(const char *root, const char *rel, uint8_t **buf, size_t *len, bool *present,
 			 struct smbios_view *v)
 {
-	char *p = root_path(root, rel);
+	char *p = root_join(root, rel);
 	int r;
 
 	if (!p)
@@ -274,7 +263,7 @@ static int explain_missing(const char *root, struct smbios_view *v)
 
 	if (v->error)
 		return 0;   /* a read error already says what went wrong */
-	p = root_path(root, "/sys/firmware/dmi");
+	p = root_join(root, "/sys/firmware/dmi");
 	if (!p)
 		return -ENOMEM;
 	if (!v->dmi_present)

@@ -18,23 +18,12 @@
 #include "digest.h"
 #include "smbios.h"
 #include "systemd_rules.h"
+#include "strutil.h"
 
 #define FW_CFG_CREDS   "/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials"
 #define EFI_OPTIONS    "/sys/firmware/efi/efivars/SystemdOptions-8cf2644b-4b0b-428f-9387-6d876050dc67"
 #define EFI_SECUREBOOT "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 #define INITRD_CREDS   "/run/credentials/@initrd"
-
-static char *rpath(const char *root, const char *rel)
-{
-	size_t n = strlen(root);
-	char *p;
-
-	while (n > 0 && root[n - 1] == '/')
-		n--;
-	if (asprintf(&p, "%.*s%s", (int) n, root, rel) < 0)
-		return NULL;
-	return p;
-}
 
 static int load_error(const char *path, int r)
 {
@@ -46,7 +35,7 @@ static int load_error(const char *path, int r)
 /* Whole file plus a NUL. -ENOENT is returned silently; other errors are reported. */
 static int read_path(const char *root, const char *rel, char **out, size_t *out_len)
 {
-	char *path = rpath(root, rel), *t;
+	char *path = root_join(root, rel), *t;
 	uint8_t *data;
 	size_t len;
 	int r;
@@ -78,7 +67,7 @@ static int read_path(const char *root, const char *rel, char **out, size_t *out_
 
 static bool path_exists(const char *root, const char *rel)
 {
-	char *p = rpath(root, rel);
+	char *p = root_join(root, rel);
 	struct stat st;
 	bool e = p && stat(p, &st) == 0;
 
@@ -132,7 +121,7 @@ int systemd_version_detect(const char *root, unsigned *out)
 
 	*out = 0;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !*out; i++) {
-		char *p = rpath(root, dirs[i]);
+		char *p = root_join(root, dirs[i]);
 		if (!p)
 			return -ENOMEM;
 		*out = version_from_dir(p);
@@ -146,7 +135,7 @@ int systemd_version_detect(const char *root, unsigned *out)
 /* PID 1's initial environment (NUL-separated): container=, $CREDENTIALS_DIRECTORY. */
 static int load_pid1_environ(const char *root, struct import_env *env)
 {
-	char *path = rpath(root, "/proc/1/environ"), *buf;
+	char *path = root_join(root, "/proc/1/environ"), *buf;
 	uint8_t *data;
 	size_t len;
 	int r;
@@ -355,7 +344,7 @@ static int list_dir(const char *path, char ***out, size_t *n_out)
 /* One blob per directory entry: DIR/NAME/raw (fw_cfg) or DIR/NAME (@initrd, regular files only). */
 static int load_dir_blobs(const char *root, const char *rel, const char *suffix, struct raw_blob **out, size_t *n_out)
 {
-	char *dir = rpath(root, rel), **names = NULL;
+	char *dir = root_join(root, rel), **names = NULL;
 	size_t n = 0;
 	int r;
 
