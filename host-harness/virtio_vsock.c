@@ -207,18 +207,23 @@ static uint32_t peer_free(const struct vsock_conn *c)
 	return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
 }
 
-/* Tell the guest about freed buffer space early and often: every VSOCK_CREDIT_STEP
- * forwarded bytes, and whenever it has used half its window. The window is our buf_alloc
- * or less: Linux caps its credit at its own socket buffer (advertised as its buf_alloc).
- * Under TCG the sending guest stalls whenever an update is late (measured: updating only
- * at half the window cost 10-30% throughput). */
+/* When to tell the guest about freed buffer space (CREDIT_UPDATE). Linux caps the credit
+ * it uses at its own socket buffer (the buf_alloc it advertises, 256 KiB by default), so
+ * the window the guest works with is the smaller of its buf_alloc and ours. Each update
+ * costs the guest an rx interrupt and a pass of its rx worker, under TCG a large part of
+ * its per-byte cost (see bench/README.md); an update that comes too late stalls the
+ * sender instead. So an update goes out once the guest has a quarter
+ * of its window or less left (Linux's 64 KiB packets, default buffer: every third packet,
+ * one packet of slack), and never for less than an eighth of the window. No deadlock:
+ * without an update due, either the guest has more than a quarter of its window, or
+ * bytes wait in our buffer and their forwarding makes one due. */
 static void maybe_credit_update(struct vsock_conn *c)
 {
 	uint32_t window = c->peer_buf_alloc && c->peer_buf_alloc < VSOCK_BUF_ALLOC ? c->peer_buf_alloc : VSOCK_BUF_ALLOC;
 	uint32_t unreported = c->fwd_cnt - c->fwd_cnt_sent;
 	uint32_t in_use = c->buf_len + unreported;   /* as the guest sees it */
 
-	if (unreported >= VSOCK_CREDIT_STEP || (unreported > 0 && in_use >= window / 2))
+	if (unreported > 0 && unreported >= window / 8 && in_use >= window - window / 4)
 		c->pending |= PEND_CREDIT;
 }
 

@@ -20,7 +20,6 @@
 #define VSOCK_HOST_CID        2
 #define VSOCK_TYPE_STREAM     1
 #define VSOCK_BUF_ALLOC       (1024u * 1024u)   /* what we advertise per connection */
-#define VSOCK_CREDIT_STEP     (64u * 1024u)    /* forwarded bytes per CREDIT_UPDATE */
 #define VSOCK_MAX_PAYLOAD     (64u * 1024u)    /* per packet, both ways (Linux's maximum) */
 #define VSOCK_MAX_CONNS       256
 #define VSOCK_RST_QUEUE_MAX   256

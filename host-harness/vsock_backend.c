@@ -269,6 +269,7 @@ int vsock_backend_run(struct vsock_backend *b)
 {
 	struct epoll_event evs[64];
 	bool stop = false, more = false;
+	struct timespec cpu;
 
 	while (!stop) {
 		int n = epoll_wait(b->epoll_fd, evs, 64, loop_timeout(b, more));
@@ -289,10 +290,12 @@ int vsock_backend_run(struct vsock_backend *b)
 		} else
 			more = false;
 	}
-	vsock_info("stopping: %llu packets from the guest, %llu to it, %llu bytes to the host, %llu to the guest, %llu dropped",
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	vsock_info("stopping: %llu packets from the guest, %llu to it, %llu bytes to the host, %llu to the guest, "
+		   "%llu dropped, %.3f s CPU",
 		   (unsigned long long) b->dev.stat_tx_pkts, (unsigned long long) b->dev.stat_rx_pkts,
 		   (unsigned long long) b->dev.stat_bytes_to_host, (unsigned long long) b->dev.stat_bytes_to_guest,
-		   (unsigned long long) b->dev.stat_dropped);
+		   (unsigned long long) b->dev.stat_dropped, (double) cpu.tv_sec + (double) cpu.tv_nsec / 1e9);
 	return 0;
 }
 

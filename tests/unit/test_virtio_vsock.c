@@ -236,6 +236,94 @@ static void test_guest_filling_its_credit_is_kept_and_credit_returns_as_host_rea
 	assert_true(vsock_dev_conn_exists(&f->d, LISTEN_PORT, GUEST_PORT));
 }
 
+/* Reads whatever the host socket holds; returns the byte count. */
+static size_t drain_peer(struct fixture *f, size_t max_per_read)
+{
+	static uint8_t sink[VSOCK_MAX_PAYLOAD];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = read(f->peer, sink, max_per_read < sizeof(sink) ? max_per_read : sizeof(sink))) > 0) {
+		total += (size_t) n;
+		if (max_per_read < sizeof(sink))
+			break;
+	}
+	return total;
+}
+
+/* Collects the CREDIT_UPDATEs the device has queued; returns how many, *fwd the last. */
+static int credit_updates(struct fixture *f, uint32_t *fwd)
+{
+	struct vsock_pkt p;
+	int n = 0;
+
+	vsock_dev_process_rx(&f->d);
+	while (fg_recv(&f->g, &p, NULL, 0) == 1) {
+		assert_int_equal(p.op, VSOCK_OP_CREDIT_UPDATE);
+		assert_int_equal(p.buf_alloc, VSOCK_BUF_ALLOC);
+		*fwd = p.fwd_cnt;
+		n++;
+	}
+	fg_post_rx(&f->g, (unsigned) n, 4096);
+	return n;
+}
+
+/* A guest with Linux's default 256 KiB buffer sends 64 KiB packets and the host reads at
+ * once: credit goes back with every third packet (a quarter of the window left), not
+ * with every packet, each update reporting everything forwarded. */
+static void test_credit_update_comes_when_a_quarter_of_the_guest_window_is_left(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t chunk[VSOCK_MAX_PAYLOAD];
+	uint32_t fwd = 0;
+
+	connect_guest(f);
+	for (unsigned i = 1; i <= 9; i++) {
+		memset(chunk, (int) i, sizeof(chunk));
+		fg_send(&f->g, fg_pkt(VSOCK_OP_RW, GUEST_PORT, LISTEN_PORT), chunk, sizeof(chunk));
+		vsock_dev_process_tx(&f->d);
+		assert_int_equal(drain_peer(f, SIZE_MAX), sizeof(chunk));
+		assert_int_equal(credit_updates(f, &fwd), i % 3 == 0 ? 1 : 0);
+		if (i % 3 == 0)
+			assert_int_equal(fwd, i * sizeof(chunk));
+	}
+	assert_int_equal(f->d.stat_bytes_to_host, 9 * sizeof(chunk));
+}
+
+/* The host reads slowly in 4 KiB steps while the guest's whole 256 KiB window waits in the
+ * host socket and our buffer: no update reports less than an eighth of the window (32 KiB),
+ * and once everything is delivered the guest has at least a quarter of its window. */
+static void test_slow_host_gets_no_tiny_credit_updates_and_guest_never_stays_stuck(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t chunk[VSOCK_MAX_PAYLOAD];
+	const uint32_t window = 256 * 1024;
+	uint32_t fwd = 0, last = 0;
+	size_t read_total = 0;
+	int small = 4096, updates = 0;
+
+	connect_guest(f);
+	setsockopt(f->peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	for (unsigned i = 0; i < window / sizeof(chunk); i++) {
+		fg_send(&f->g, fg_pkt(VSOCK_OP_RW, GUEST_PORT, LISTEN_PORT), chunk, sizeof(chunk));
+		vsock_dev_process_tx(&f->d);
+	}
+	assert_true(vsock_dev_conn_exists(&f->d, LISTEN_PORT, GUEST_PORT));
+	for (int rounds = 0; rounds < 100000 && read_total < window; rounds++) {
+		read_total += drain_peer(f, 4096);
+		vsock_dev_poke_all(&f->d);
+		for (int n = credit_updates(f, &fwd); n > 0; n--, updates++) {
+			assert_true(fwd - last >= window / 8);
+			last = fwd;
+		}
+	}
+	assert_int_equal(read_total, window);
+	assert_int_equal(f->d.stat_bytes_to_host, window);
+	assert_true(updates >= 1);
+	/* the guest sent window bytes and heard of last: its credit is window - (window - last) */
+	assert_true(last >= window / 4);
+}
+
 static void test_credit_request_is_answered_with_credit_update(void **state)
 {
 	struct fixture *f = *state;
@@ -527,6 +615,8 @@ int main(void)
 		T(test_host_data_waits_for_guest_credit_and_resumes_on_credit_update),
 		T(test_guest_data_beyond_advertised_credit_resets_connection),
 		T(test_guest_filling_its_credit_is_kept_and_credit_returns_as_host_reads),
+		T(test_credit_update_comes_when_a_quarter_of_the_guest_window_is_left),
+		T(test_slow_host_gets_no_tiny_credit_updates_and_guest_never_stays_stuck),
 		T(test_credit_request_is_answered_with_credit_update),
 		T(test_packets_with_wrong_cids_are_dropped_silently),
 		T(test_unknown_connection_gets_rst_but_rst_gets_no_answer),
