@@ -131,6 +131,13 @@ static int connect_once(const char *root, const struct report_dest *d)
 	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* Linux's virtio transport sends no more than its own socket buffer (256 KiB by
+	 * default) before the host returns credit; a report about many credentials is larger
+	 * than that, and every credit round trip costs a TCG guest an interrupt. Best effort:
+	 * a kernel that refuses keeps its default. */
+	unsigned long long bufsize = REPORT_VSOCK_BUFFER;
+	(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE, &bufsize, sizeof bufsize);
+	(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &bufsize, sizeof bufsize);
 	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = d->cid, .svm_port = d->port };
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		int e = errno;

@@ -17,6 +17,7 @@
 #define TRANSPORT_DEFAULT_TIMEOUT_MS 30000
 #define REPORT_DEFAULT_VSOCK_PORT 5123u
 #define REPORT_SERIAL_DIR "/dev/virtio-ports/"
+#define REPORT_VSOCK_BUFFER (1024ULL * 1024ULL)   /* SO_VM_SOCKETS_BUFFER_SIZE of the report socket */
 
 enum dest_kind { DEST_VSOCK, DEST_SERIAL };
 

@@ -457,7 +457,8 @@ static void guest_request(struct vsock_dev *d, const struct vsock_pkt *p)
 	c->pending = PEND_RESPONSE;
 	c->peer_buf_alloc = p->buf_alloc;
 	c->peer_fwd_cnt = p->fwd_cnt;
-	vsock_info("guest port %u connected to host port %u", p->src_port, p->dst_port);
+	vsock_info("guest port %u connected to host port %u (guest buffer %u bytes)", p->src_port, p->dst_port,
+		   p->buf_alloc);
 }
 
 static void drop_pkt(struct vsock_dev *d, const char *why, const struct vsock_pkt *p)
