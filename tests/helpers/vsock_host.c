@@ -13,6 +13,7 @@
  * instead receives one framed report (docs/report.md) on PATH_PORT, writes it to OUT and
  * answers with an ok ack.
  * Prints one PASS/FAIL line per step (and THROUGHPUT lines); exit 0 if all passed. */
+#include <dirent.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <poll.h>
@@ -36,24 +37,42 @@ static unsigned port = 7000;
 static int timeout_s = 300;
 static int ctl_listen = -1, data_listen = -1, ctl = -1, serial_fd = -1;
 static char boot_id[64];
-static int cpu_pid;   /* --cpu-pid: report this process's CPU time per throughput step */
+/* --cpu-pid PID (repeatable): report the CPU time these processes used per throughput step */
+static int cpu_pids[4], n_cpu_pids;
 
+/* CPU time of every thread of the --cpu-pid processes, from /proc/PID/task/TID/schedstat
+ * (nanoseconds, unlike the 10 ms ticks of /proc/PID/stat). */
 static double cpu_seconds(void)
 {
-	char path[64];
-	unsigned long ut = 0, st = 0;
-	FILE *f;
+	unsigned long long total = 0;
 
-	if (!cpu_pid)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", cpu_pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		ut = st = 0;
-	fclose(f);
-	return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
+	for (int i = 0; i < n_cpu_pids; i++) {
+		char path[64];
+		struct dirent *e;
+		DIR *dir;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", cpu_pids[i]);
+		dir = opendir(path);
+		if (!dir)
+			continue;
+		while ((e = readdir(dir)) != NULL) {
+			char stat_path[320];
+			unsigned long long ns;
+			FILE *f;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(stat_path, sizeof(stat_path), "/proc/%d/task/%s/schedstat", cpu_pids[i], e->d_name);
+			f = fopen(stat_path, "r");
+			if (!f)
+				continue;
+			if (fscanf(f, "%llu", &ns) == 1)
+				total += ns;
+			fclose(f);
+		}
+		closedir(dir);
+	}
+	return (double) total / 1e9;
 }
 
 static double now_s(void)
@@ -342,14 +361,19 @@ static int timed_receive(int fd, uint64_t seed, unsigned mib, const char *what)
 	}
 	printf("THROUGHPUT %s %u MiB %.3f s %.2f MiB/s", what, mib, last - first,
 	       last > first ? mib / (last - first) : 0.0);
-	if (cpu_pid)
-		printf(" (pid %d used %.2f s CPU)", cpu_pid, cpu);
+	if (n_cpu_pids > 0) {
+		printf(" (pid ");
+		for (int i = 0; i < n_cpu_pids; i++)
+			printf("%s%d", i ? "+" : "", cpu_pids[i]);
+		printf(" used %.3f s CPU)", cpu);
+	}
 	printf("\n");
 	return 0;
 }
 
 static int step_send(unsigned mib, unsigned kib)
 {
+	char what[32];
 	char cmd[64];
 	uint32_t idx_be;
 	int fd, r;
@@ -358,7 +382,8 @@ static int step_send(unsigned mib, unsigned kib)
 	if (write_all(ctl, cmd, strlen(cmd)) < 0 || (fd = accept_within(data_listen, 60)) < 0 ||
 	    read_full(fd, &idx_be, 4) < 0)
 		return -1;
-	r = timed_receive(fd, 5, mib, kib ? "vsock-bigbuf" : "vsock");
+	snprintf(what, sizeof(what), "vsock-buf%uK", kib);
+	r = timed_receive(fd, 5, mib, kib ? what : "vsock");
 	close(fd);
 	if (read_line(ctl, cmd, sizeof(cmd)) < 0 || strcmp(cmd, "DONE ok") != 0)
 		return -1;
@@ -500,8 +525,8 @@ int main(int argc, char **argv)
 			serial_path = argv[i + 1];
 		else if (strcmp(argv[i], "--timeout") == 0)
 			timeout_s = atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "--cpu-pid") == 0)
-			cpu_pid = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--cpu-pid") == 0 && n_cpu_pids < (int) (sizeof(cpu_pids) / sizeof(cpu_pids[0])))
+			cpu_pids[n_cpu_pids++] = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--receive-report") == 0 && i + 2 < argc) {
 			report_port = (unsigned) strtoul(argv[i + 1], NULL, 10);
 			report_out = argv[i + 2];

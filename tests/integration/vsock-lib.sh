@@ -56,7 +56,8 @@ vsock_require() {
 vsock_start_backend() {
 	"$repo/build/bin/credscope-harness" vsock-backend --socket "$work/vhost.sock" \
 		--uds-path "$work/vsock" --guest-cid "${GUEST_CID:-3}" ${BACKEND_ARGS:-} 2>"$work/backend.log" &
-	pids="$pids $!"
+	backend_pid=$!
+	pids="$pids $backend_pid"
 	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -S "$work/vhost.sock" ] && return 0; sleep 0.2; done
 	echo "backend did not create $work/vhost.sock"; cat "$work/backend.log"; exit 1
 }
@@ -78,13 +79,14 @@ vsock_start_qemu() {
 	pids="$pids $qemu_pid"
 }
 
-# vsock_run TIMEOUT STEP...: boots and runs the vsock_host steps; prints their output.
+# vsock_run TIMEOUT STEP...: boots and runs the vsock_host steps; prints their output
+# (throughput steps include the CPU time of QEMU and the backend together).
 vsock_run() {
 	t=$1; shift
 	vsock_start_backend
 	vsock_start_qemu
 	timeout "$t" "$repo/build/bin/vsock_host" --uds "$work/vsock" --serial "$work/serial.sock" \
-		--timeout 120 --cpu-pid "$qemu_pid" "$@"
+		--timeout 120 --cpu-pid "$qemu_pid" --cpu-pid "$backend_pid" "$@"
 	rc=$?
 	vsock_cleanup
 	if [ $rc -ne 0 ]; then
