@@ -2,12 +2,21 @@
 #include "case_manifest.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "digest.h"
 #include "expect_disk.h"
 #include "manifest.h"
+
+/* manifest_parse() refuses a shorter key, so the agent could not read such a manifest */
+#define KEY_MIN_BYTES 16u
+
+static bool key_ok(const uint8_t *key, size_t key_len)
+{
+	return !key || key_len >= KEY_MIN_BYTES;
+}
 
 static int via_rank(enum cred_via v)
 {
@@ -18,8 +27,11 @@ int case_manifest_record(struct sent_cred **sent, size_t *n_sent, const uint8_t 
 			 const struct case_cred *c, const uint8_t *v, size_t len)
 {
 	struct sent_cred s = { .name = c->name, .via = c->via, .len = len }, *grown;
-	int r = key ? digest_hmac_sha256_hex(key, key_len, v, len, s.hmac) : digest_sha256_hex(v, len, s.hmac);
+	int r;
 
+	if (!key_ok(key, key_len))
+		return -EINVAL;
+	r = key ? digest_hmac_sha256_hex(key, key_len, v, len, s.hmac) : digest_sha256_hex(v, len, s.hmac);
 	if (r < 0)
 		return -EIO;
 	for (size_t i = 0; i < *n_sent; i++)
@@ -64,6 +76,9 @@ int case_manifest_json(const struct case_view *view, bool strict, const struct s
 {
 	struct manifest m = { .key = (uint8_t *)key, .key_len = key ? key_len : 0, .strict = strict };
 
+	*json = NULL;
+	if (!key_ok(key, key_len))
+		return -EINVAL;
 	m.entries = calloc(n_sent + view->n_expect + 1, sizeof *m.entries);
 	if (!m.entries)
 		return -ENOMEM;
@@ -91,6 +106,10 @@ int case_manifest_write(const struct case_view *view, bool strict, const struct 
 	int r = case_manifest_json(view, strict, sent, n_sent, key, key_len, &json);
 
 	*error = NULL;
+	*image = NULL;
+	if (r == -EINVAL && asprintf(error, "the HMAC key is %zu bytes; the agent accepts a manifest key of at least %u",
+				     key_len, KEY_MIN_BYTES) < 0)
+		*error = NULL;
 	if (r < 0)
 		return r;
 	if (sha256_hex)

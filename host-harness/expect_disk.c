@@ -73,8 +73,10 @@ static int make_image(const char *content_dir, const char *img, char **error)
 	int fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, EXPECT_DISK_BYTES) < 0) {
 		int e = errno;
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			(void)unlink(img);
+		}
 		if (asprintf(error, "%s: cannot create: %s", img, strerror(e)) < 0)
 			*error = NULL;
 		return -e;
@@ -84,6 +86,7 @@ static int make_image(const char *content_dir, const char *img, char **error)
 			 "-E", "root_owner=0:0", "-d", (char *)content_dir, (char *)img, NULL };
 	int r = run_capture(argv, out, sizeof out);
 	if (r != 0) {
+		(void)unlink(img);   /* it was ours (O_EXCL): a half-made image must not look usable */
 		if (asprintf(error, "mkfs.ext4 -d %s %s failed (%s %d): %s (is e2fsprogs installed?)", content_dir, img,
 			     r < 0 ? "error" : "exit status", r < 0 ? -r : r, out) < 0)
 			*error = NULL;
@@ -101,17 +104,24 @@ int expect_disk_create(const char *dir, const char *manifest_json, char **image,
 	if (asprintf(&content, "%s/expect", dir) < 0 || asprintf(&file, "%s/expect/manifest.json", dir) < 0 ||
 	    asprintf(&img, "%s/expect.img", dir) < 0)
 		goto out;
-	r = 0;
-	if (mkdir(content, 0700) < 0 || (r = write_file(file, manifest_json, strlen(manifest_json))) < 0) {
-		r = r < 0 ? r : -errno;
-		if (asprintf(error, "%s: cannot write the manifest: %s", file, strerror(-r)) < 0)
+	if (mkdir(content, 0700) < 0) {
+		r = -errno;
+		if (asprintf(error, "%s: cannot create the manifest directory: %s", content, strerror(-r)) < 0)
 			*error = NULL;
 		goto out;
 	}
-	r = make_image(content, img, error);
+	r = write_file(file, manifest_json, strlen(manifest_json));
+	if (r < 0) {
+		if (asprintf(error, "%s: cannot write the manifest: %s", file, strerror(-r)) < 0)
+			*error = NULL;
+	} else
+		r = make_image(content, img, error);
 	if (r == 0) {
 		*image = img;
 		img = NULL;
+	} else {   /* leave nothing half-written behind: a cut manifest, an empty image */
+		(void)unlink(file);
+		(void)rmdir(content);
 	}
 out:
 	free(content), free(file), free(img);
