@@ -2,7 +2,9 @@
 #include "strutil.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 char *strprintf(const char *fmt, ...)
@@ -26,4 +28,35 @@ char *root_join(const char *root, const char *rel)
 	if (asprintf(&p, "%.*s%s", (int) n, root, rel) < 0)
 		return NULL;
 	return p;
+}
+
+char *text_escape_bytes(const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *out, *o;
+
+	if (n > (SIZE_MAX - 1) / 4)
+		return NULL;
+	out = o = malloc(n * 4 + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char) s[i];
+
+		if (c >= 0x20 && c <= 0x7e && c != '\\') {
+			*o++ = (char) c;
+			continue;
+		}
+		*o++ = '\\';
+		*o++ = 'x';
+		*o++ = hex[c >> 4];
+		*o++ = hex[c & 15];
+	}
+	*o = '\0';
+	return out;
+}
+
+char *text_escape(const char *s)
+{
+	return text_escape_bytes(s, strlen(s));
 }

@@ -12,25 +12,6 @@ struct table {
 	enum color *colors;
 };
 
-char *text_escape(const char *s)
-{
-	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		n += (*p < 0x20 || *p > 0x7e || *p == '\\') ? 4 : 1;
-	char *out = malloc(n + 1), *w = out;
-	if (!out)
-		return NULL;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		/* the backslash too, so the escaped form maps back to exactly one name */
-		if (*p < 0x20 || *p > 0x7e || *p == '\\')
-			w += sprintf(w, "\\x%02x", *p);
-		else
-			*w++ = (char)*p;
-	}
-	*w = '\0';
-	return out;
-}
-
 struct table *table_new(size_t n_columns, const char *const *headers)
 {
 	struct table *t = calloc(1, sizeof *t);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "strutil.h"   /* text_escape(): what every cell and report string goes through */
+
 enum color { COLOR_NONE, COLOR_GREEN, COLOR_YELLOW, COLOR_RED, COLOR_BOLD, COLOR_GREY };
 
 struct table;
@@ -20,11 +22,6 @@ int table_add_row(struct table *t, const char *const *cells, const enum color *c
 void table_print(const struct table *t, FILE *f, bool color);
 size_t table_rows(const struct table *t);
 void table_free(struct table *t);
-
-/* A copy of s safe for a terminal and for JSON: every byte outside 0x20..0x7e becomes
- * \xNN (names and strings from SMBIOS are host-controlled and may hold escape sequences or
- * invalid UTF-8). NULL only on ENOMEM. */
-char *text_escape(const char *s);
 
 /* The escape sequence that starts c, or "" when color is false. color_off() ends it. */
 const char *color_on(bool color, enum color c);

@@ -86,6 +86,10 @@ int smbios_judge_string(const struct smbios_string *s, unsigned systemd_version,
 			struct smbios_verdict *out);
 void smbios_verdict_free(struct smbios_verdict *v);
 
-/* Escapes bytes for display: printable ASCII as is, '\\' doubled, \t \n \r, others \xNN. */
+/* Escapes bytes for display: printable ASCII as is, '\\' doubled, \t \n \r, others \xNN.
+ * Not text_escape() (strutil.h) on purpose: `credscope smbios` prints whole OEM strings next
+ * to what dmidecode shows, where C-style \t \n \r \\ read better than \x09 \x0a \x0d \x5c
+ * (tests/integration/smbios-dmidecode.test undoes exactly this form to compare the two), and
+ * nothing matches these names against a report, so they need not share the report's form. */
 char *smbios_escape(const uint8_t *p, size_t n);
 

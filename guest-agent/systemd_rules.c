@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "strutil.h"
 #include "systemd_rules.h"
 
 #define SMBIOS_HEADER_LEN   5u
@@ -115,24 +116,6 @@ const char *credential_name_problem(const char *name, size_t len)
 bool credential_name_valid(const char *name, size_t len)
 {
 	return credential_name_problem(name, len) == NULL;
-}
-
-/* Names are not secret but may hold any byte: escape them for origins and details. */
-static char *name_escape(const char *s, size_t n)
-{
-	char *out = malloc(n * 4 + 1), *o = out;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char) s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			*o++ = (char) c;
-		else
-			o += sprintf(o, "\\x%02x", c);
-	}
-	*o = 0;
-	return out;
 }
 
 /* ---- base64 (hexdecoct.c unbase64mem_full()) ------------------------------------------ */
@@ -738,7 +721,7 @@ struct entry_view {
 static char *page_clause(const struct predictor *pr, const struct entry_view *e, const char *name, size_t off,
 			 size_t len, const struct oem_parse *cut)
 {
-	char *who = name ? name_escape(name, strlen(name)) : strdup("this string");
+	char *who = name ? text_escape(name) : strdup("this string");
 	char *s = NULL, tail[160] = "";
 	int r;
 
@@ -999,7 +982,7 @@ static int predict_files(struct predictor *pr, enum cred_source src, const struc
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *name = v[i].name ? v[i].name : "";
-		char *esc = name_escape(name, strlen(name));
+		char *esc = text_escape(name);   /* names are not secret but may hold any byte */
 		size_t idx;
 		int r;
 

@@ -276,9 +276,10 @@ void report_free(struct report *r)
 }
 
 /* The agent writes host-controlled names escaped to printable ASCII: every byte outside
- * 0x20..0x7e, and the backslash itself, as "\xNN" (lowercase hex; guest-agent/output.c
- * text_escape()), so the form is unambiguous. True when the
- * reported name is the host's name in that form. */
+ * 0x20..0x7e, and the backslash itself, as "\xNN" (lowercase hex; common/strutil.h
+ * text_escape()), so the form is unambiguous. True when the reported name is the host's
+ * name in that form. Compared in place rather than by escaping the host's name, so that
+ * matching cannot fail for want of memory. */
 bool report_name_is(const char *reported, const char *host)
 {
 	static const char hexd[] = "0123456789abcdef";

@@ -1,4 +1,4 @@
-/* Unit tests for common/: manifest parsing and writing, report framing, digests. */
+/* Unit tests for common/: manifest parsing and writing, report framing, digests, escaping. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,8 @@
 #include "digest.h"
 #include "frame.h"
 #include "manifest.h"
+#include "report_check.h"
+#include "strutil.h"
 
 #define SHA_FOO "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9" /* sha256("bar") */
 
@@ -172,6 +174,83 @@ static void test_frame_read_reports_eof_mid_frame_and_timeout(void **state)
 	close(sv[1]);
 }
 
+/* Escapes the bytes of a string literal, NULs inside it included, and checks the exact result. */
+#define assert_escapes_to(lit, want) check_escape(lit, sizeof(lit) - 1, want)
+static void check_escape(const char *in, size_t n, const char *want)
+{
+	char *e = text_escape_bytes(in, n);
+	assert_non_null(e);
+	assert_string_equal(e, want);
+	free(e);
+}
+
+static void test_escape_keeps_printable_ascii_as_is(void **state)
+{
+	assert_escapes_to(" azAZ09~!\"#$%&'()*+,-./:;<=>?@[]^_`{|}", " azAZ09~!\"#$%&'()*+,-./:;<=>?@[]^_`{|}");
+	char all[95] = "";
+	size_t n = 0;
+	for (int c = 0x20; c <= 0x7e; c++)
+		if (c != '\\')
+			all[n++] = (char) c;
+	check_escape(all, n, all);   /* all 94 of them */
+}
+
+static void test_escape_writes_backslash_as_hex_so_it_cannot_pose_as_an_escape(void **state)
+{
+	assert_escapes_to("\\", "\\x5c");
+	assert_escapes_to("a\\x01", "a\\x5cx01");
+}
+
+static void test_escape_keeps_quotes_which_json_encoding_handles(void **state)
+{
+	assert_escapes_to("\"'", "\"'");
+}
+
+static void test_escape_writes_control_bytes_and_del_as_lowercase_hex(void **state)
+{
+	assert_escapes_to("\x01\t\n\r\x1b[31m\x1f\x7f", "\\x01\\x09\\x0a\\x0d\\x1b[31m\\x1f\\x7f");
+}
+
+static void test_escape_writes_every_byte_from_0x80_as_hex_even_valid_utf8(void **state)
+{
+	assert_escapes_to("\x80\xc3\xa9\xff", "\\x80\\xc3\\xa9\\xff");
+}
+
+static void test_escape_writes_nul_inside_the_buffer_and_goes_on(void **state)
+{
+	assert_escapes_to("a\0b", "a\\x00b");
+	assert_escapes_to("\0", "\\x00");
+}
+
+static void test_escape_of_empty_input_is_an_empty_string(void **state)
+{
+	assert_escapes_to("", "");
+	char *e = text_escape("");
+	assert_string_equal(e, "");
+	free(e);
+}
+
+static void test_escape_of_a_c_string_stops_at_its_nul(void **state)
+{
+	char *e = text_escape("x\x7f" "y");
+	assert_string_equal(e, "x\\x7fy");
+	free(e);
+}
+
+/* Every byte the agent escapes is read back by the host's matcher (report_check.h), and a
+ * different byte is not: the two sides agree on the one form. */
+static void test_host_matches_every_escaped_byte_and_only_that_byte(void **state)
+{
+	for (int b = 1; b < 256; b++) {
+		char name[4] = { 'N', (char) b, 'Z', 0 }, other[4] = { 'N', (char) (b % 255 + 1), 'Z', 0 };
+		char *e = text_escape(name);
+		assert_non_null(e);
+		assert_true(report_name_is(e, name));
+		assert_false(report_name_is(e, other));
+		free(e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +262,15 @@ int main(void)
 		cmocka_unit_test(test_frame_round_trips_over_a_socketpair),
 		cmocka_unit_test(test_frame_rejects_oversized_length_before_reading_it),
 		cmocka_unit_test(test_frame_read_reports_eof_mid_frame_and_timeout),
+		cmocka_unit_test(test_escape_keeps_printable_ascii_as_is),
+		cmocka_unit_test(test_escape_writes_backslash_as_hex_so_it_cannot_pose_as_an_escape),
+		cmocka_unit_test(test_escape_keeps_quotes_which_json_encoding_handles),
+		cmocka_unit_test(test_escape_writes_control_bytes_and_del_as_lowercase_hex),
+		cmocka_unit_test(test_escape_writes_every_byte_from_0x80_as_hex_even_valid_utf8),
+		cmocka_unit_test(test_escape_writes_nul_inside_the_buffer_and_goes_on),
+		cmocka_unit_test(test_escape_of_empty_input_is_an_empty_string),
+		cmocka_unit_test(test_escape_of_a_c_string_stops_at_its_nul),
+		cmocka_unit_test(test_host_matches_every_escaped_byte_and_only_that_byte),
 	};
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
