@@ -4,21 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int fail(char **error, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (error && vasprintf(error, fmt, ap) < 0)
-		*error = NULL;
-	va_end(ap);
-	return -EINVAL;
-}
+#include "jsonutil.h"
+
+static const struct json_doc manifest_doc = { "manifest", MANIFEST_MAX_SIZE, JSON_DOC_FILE };
 
 const char *expect_kind_name(enum expect_kind k)
 {
@@ -48,7 +41,7 @@ static int get_bool(json_t *obj, const char *key, const char *path, bool *out, c
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v))
-		return fail(error, "%s%s: expected true or false", path, key);
+		return json_doc_fail(error, "%s%s: expected true or false", path, key);
 	*out = json_is_true(v);
 	return 0;
 }
@@ -59,12 +52,13 @@ static int parse_entry(const char *name, json_t *v, bool have_key, struct manife
 	json_t *member;
 	bool absent = false, present = false, different = false;
 	if (!json_is_object(v))
-		return fail(error, "credentials.%s: expected an object", name);
+		return json_doc_fail(error, "credentials.%s: expected an object", name);
 	json_object_foreach(v, field, member) {
 		if (strcmp(field, "sha256") && strcmp(field, "hmac-sha256") && strcmp(field, "absent") &&
 		    strcmp(field, "present") && strcmp(field, "different"))
-			return fail(error, "credentials.%s.%s: unknown field (known: sha256, hmac-sha256, absent, present, different)",
-				    name, field);
+			return json_doc_fail(error,
+					     "credentials.%s.%s: unknown field (known: sha256, hmac-sha256, absent, present, different)",
+					     name, field);
 	}
 	char path[300];
 	snprintf(path, sizeof path, "credentials.%.255s.", name);
@@ -73,29 +67,29 @@ static int parse_entry(const char *name, json_t *v, bool have_key, struct manife
 		return -EINVAL;
 	json_t *sha = json_object_get(v, "sha256"), *hmac = json_object_get(v, "hmac-sha256");
 	if (sha && hmac)
-		return fail(error, "credentials.%s: give either sha256 or hmac-sha256, not both", name);
+		return json_doc_fail(error, "credentials.%s: give either sha256 or hmac-sha256, not both", name);
 	json_t *d = sha ? sha : hmac;
 	if (d) {
 		const char *which = sha ? "sha256" : "hmac-sha256";
 		if (!json_is_string(d) || !is_hex_digest(json_string_value(d)))
-			return fail(error, "credentials.%s.%s: expected %d hex characters", name, which, DIGEST_HEX_LEN);
+			return json_doc_fail(error, "credentials.%s.%s: expected %d hex characters", name, which, DIGEST_HEX_LEN);
 		if (hmac && !have_key)
-			return fail(error, "credentials.%s.hmac-sha256: the manifest has no \"key\"", name);
+			return json_doc_fail(error, "credentials.%s.hmac-sha256: the manifest has no \"key\"", name);
 		e->digest = sha ? DIGEST_SHA256 : DIGEST_HMAC_SHA256;
 		for (int i = 0; i <= DIGEST_HEX_LEN; i++)
 			e->hex[i] = (char)((json_string_value(d)[i] >= 'A' && json_string_value(d)[i] <= 'F')
 					   ? json_string_value(d)[i] + 32 : json_string_value(d)[i]);
 	}
 	if (absent + present + different > 1)
-		return fail(error, "credentials.%s: absent, present and different exclude each other", name);
+		return json_doc_fail(error, "credentials.%s: absent, present and different exclude each other", name);
 	if (absent && d)
-		return fail(error, "credentials.%s.absent: an absent credential cannot have a digest", name);
+		return json_doc_fail(error, "credentials.%s.absent: an absent credential cannot have a digest", name);
 	if (present && d)
-		return fail(error, "credentials.%s.present: use a digest or present, not both", name);
+		return json_doc_fail(error, "credentials.%s.present: use a digest or present, not both", name);
 	if (different && !d)
-		return fail(error, "credentials.%s.different: needs sha256 or hmac-sha256 to differ from", name);
+		return json_doc_fail(error, "credentials.%s.different: needs sha256 or hmac-sha256 to differ from", name);
 	if (!absent && !present && !d)
-		return fail(error, "credentials.%s: needs sha256, hmac-sha256, absent or present", name);
+		return json_doc_fail(error, "credentials.%s: needs sha256, hmac-sha256, absent or present", name);
 	e->expect = absent ? EXPECT_ABSENT : present ? EXPECT_PRESENT : different ? EXPECT_DIFFERENT : EXPECT_MATCH;
 	return 0;
 }
@@ -110,38 +104,38 @@ static int parse_root(json_t *root, struct manifest *m, char **error)
 	const char *key;
 	json_t *v;
 	if (!json_is_object(root))
-		return fail(error, "manifest: the top level must be a JSON object");
+		return json_doc_fail(error, "manifest: the top level must be a JSON object");
 	json_object_foreach(root, key, v) {
 		if (strcmp(key, "credscope") && strcmp(key, "key") && strcmp(key, "strict") && strcmp(key, "credentials"))
-			return fail(error, "%s: unknown field (known: credscope, key, strict, credentials)", key);
+			return json_doc_fail(error, "%s: unknown field (known: credscope, key, strict, credentials)", key);
 	}
 	v = json_object_get(root, "credscope");
 	if (!v)
-		return fail(error, "credscope: missing (must be 1)");
+		return json_doc_fail(error, "credscope: missing (must be 1)");
 	if (!json_is_integer(v) || json_integer_value(v) != 1)
-		return fail(error, "credscope: unsupported manifest version (must be 1)");
+		return json_doc_fail(error, "credscope: unsupported manifest version (must be 1)");
 	if ((v = json_object_get(root, "key"))) {
 		if (!json_is_string(v))
-			return fail(error, "key: expected a hex string");
+			return json_doc_fail(error, "key: expected a hex string");
 		int r = hex_decode(json_string_value(v), &m->key, &m->key_len);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0 || m->key_len < 16)
-			return fail(error, "key: expected an even number of hex characters, at least 32");
+			return json_doc_fail(error, "key: expected an even number of hex characters, at least 32");
 	}
 	if (get_bool(root, "strict", "", &m->strict, error))
 		return -EINVAL;
 	json_t *creds = json_object_get(root, "credentials");
 	if (!creds)
-		return fail(error, "credentials: missing");
+		return json_doc_fail(error, "credentials: missing");
 	if (!json_is_object(creds))
-		return fail(error, "credentials: expected an object mapping names to expectations");
+		return json_doc_fail(error, "credentials: expected an object mapping names to expectations");
 	m->entries = calloc(json_object_size(creds) + 1, sizeof *m->entries);
 	if (!m->entries)
 		return -ENOMEM;
 	json_object_foreach(creds, key, v) {
 		if (key[0] == '\0' || strlen(key) > 4096)
-			return fail(error, "credentials: a name is empty or longer than 4096 bytes");
+			return json_doc_fail(error, "credentials: a name is empty or longer than 4096 bytes");
 		struct manifest_entry *e = &m->entries[m->n_entries];
 		int r = parse_entry(key, v, m->key != NULL, e, error);
 		if (r < 0)
@@ -156,16 +150,12 @@ static int parse_root(json_t *root, struct manifest *m, char **error)
 
 int manifest_parse(const char *buf, size_t len, struct manifest *out, char **error)
 {
-	json_error_t jerr;
+	json_t *root;
 	memset(out, 0, sizeof *out);
-	if (error)
-		*error = NULL;
-	if (len > MANIFEST_MAX_SIZE)
-		return fail(error, "manifest: %zu bytes, larger than the %u byte limit", len, MANIFEST_MAX_SIZE);
-	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return fail(error, "manifest: invalid JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
-	int r = parse_root(root, out, error);
+	int r = json_doc_load(&manifest_doc, buf, len, &root, error);
+	if (r < 0)
+		return r;
+	r = parse_root(root, out, error);
 	json_decref(root);
 	if (r < 0)
 		manifest_free(out);
@@ -180,7 +170,7 @@ int manifest_load_file(const char *path, struct manifest *out, char **error)
 		*error = NULL;
 	if (fd < 0) {
 		int e = errno;
-		fail(error, "%s: cannot open: %s", path, strerror(e));
+		json_doc_fail(error, "%s: cannot open: %s", path, strerror(e));
 		return -e;
 	}
 	size_t cap = 65536, len = 0;
@@ -189,7 +179,7 @@ int manifest_load_file(const char *path, struct manifest *out, char **error)
 	while (buf) {
 		if (len == cap) {
 			if (cap > MANIFEST_MAX_SIZE) {
-				r = fail(error, "%s: larger than the %u byte limit", path, MANIFEST_MAX_SIZE);
+				r = json_doc_fail(error, "%s: larger than the %u byte limit", path, MANIFEST_MAX_SIZE);
 				break;
 			}
 			char *nb = realloc(buf, cap * 2);
@@ -200,7 +190,7 @@ int manifest_load_file(const char *path, struct manifest *out, char **error)
 		}
 		ssize_t n = read(fd, buf + len, cap - len);
 		if (n < 0) {
-			r = fail(error, "%s: read failed: %s", path, strerror(errno));
+			r = json_doc_fail(error, "%s: read failed: %s", path, strerror(errno));
 			break;
 		}
 		if (n == 0) {

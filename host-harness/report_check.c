@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "jsonutil.h"
 
 enum ftype { F_STR, F_STR_NULL, F_BOOL, F_INT, F_HEX };
 
@@ -21,15 +22,7 @@ struct field {
 	int64_t min, max;
 };
 
-static int fail(char **error, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (error && vasprintf(error, fmt, ap) < 0)
-		*error = NULL;
-	va_end(ap);
-	return -EINVAL;
-}
+static const struct json_doc report_doc = { "report", FRAME_MAX, JSON_DOC_FRAME };
 
 static bool is_lower_hex64(const char *s)
 {
@@ -50,26 +43,27 @@ static int store_field(json_t *v, const struct field *f, const char *where, void
 	case F_STR:
 	case F_STR_NULL:
 		if (!json_is_string(v))
-			return fail(error, "%s%s: expected a string", where, f->key);
+			return json_doc_fail(error, "%s%s: expected a string", where, f->key);
 		if (json_string_length(v) > REPORT_STRING_MAX)
-			return fail(error, "%s%s: %zu bytes, more than %u", where, f->key, json_string_length(v), REPORT_STRING_MAX);
+			return json_doc_fail(error, "%s%s: %zu bytes, more than %u", where, f->key, json_string_length(v),
+					     REPORT_STRING_MAX);
 		if (!(*(char **)dst = strdup(json_string_value(v))))
 			return -ENOMEM;
 		return 0;
 	case F_BOOL:
 		if (!json_is_boolean(v))
-			return fail(error, "%s%s: expected true or false", where, f->key);
+			return json_doc_fail(error, "%s%s: expected true or false", where, f->key);
 		*(bool *)dst = json_is_true(v);
 		return 0;
 	case F_INT:
 		if (!json_is_integer(v) || json_integer_value(v) < f->min || json_integer_value(v) > f->max)
-			return fail(error, "%s%s: expected an integer from %lld to %lld", where, f->key,
-				    (long long)f->min, (long long)f->max);
+			return json_doc_fail(error, "%s%s: expected an integer from %lld to %lld", where, f->key,
+					     (long long)f->min, (long long)f->max);
 		*(int64_t *)dst = json_integer_value(v);
 		return 0;
 	case F_HEX:
 		if (!json_is_string(v) || !is_lower_hex64(json_string_value(v)))
-			return fail(error, "%s%s: expected %d lowercase hex characters", where, f->key, DIGEST_HEX_LEN);
+			return json_doc_fail(error, "%s%s: expected %d lowercase hex characters", where, f->key, DIGEST_HEX_LEN);
 		memcpy(dst, json_string_value(v), DIGEST_HEX_LEN + 1);
 		return 0;
 	}
@@ -83,19 +77,19 @@ static int parse_object(json_t *obj, const char *where, const struct field *fiel
 	const char *key;
 	json_t *v;
 	if (!json_is_object(obj))
-		return fail(error, "%s: expected an object", *where ? where : "report");
+		return json_doc_fail(error, "%s: expected an object", *where ? where : "report");
 	json_object_foreach(obj, key, v) {
 		size_t i = 0;
 		while (i < n && strcmp(fields[i].key, key))
 			i++;
 		if (i == n)
-			return fail(error, "%s%s: unknown field", where, key);
+			return json_doc_fail(error, "%s%s: unknown field", where, key);
 	}
 	for (size_t i = 0; i < n; i++) {
 		v = json_object_get(obj, fields[i].key);
 		if (!v) {
 			if (fields[i].required)
-				return fail(error, "%s%s: missing", where, fields[i].key);
+				return json_doc_fail(error, "%s%s: missing", where, fields[i].key);
 			continue;
 		}
 		int r = store_field(v, &fields[i], where, base, error);
@@ -139,9 +133,9 @@ static int parse_list(json_t *a, const char *name, const struct field *fields, s
 		      size_t *n, char **error)
 {
 	if (!json_is_array(a))
-		return fail(error, "%s: expected an array", name);
+		return json_doc_fail(error, "%s: expected an array", name);
 	if (json_array_size(a) > REPORT_LIST_MAX)
-		return fail(error, "%s: %zu entries, more than %u", name, json_array_size(a), REPORT_LIST_MAX);
+		return json_doc_fail(error, "%s: %zu entries, more than %u", name, json_array_size(a), REPORT_LIST_MAX);
 	*out = calloc(json_array_size(a) + 1, elem);
 	if (!*out)
 		return -ENOMEM;
@@ -203,27 +197,27 @@ static int parse_root(json_t *root, struct report *r, char **error)
 	json_t *v;
 	int x;
 	if (!json_is_object(root))
-		return fail(error, "report: the top level must be a JSON object");
+		return json_doc_fail(error, "report: the top level must be a JSON object");
 	json_object_foreach(root, key, v) {
 		size_t i = 0;
 		while (i < sizeof top / sizeof *top && strcmp(top[i], key))
 			i++;
 		if (i == sizeof top / sizeof *top)
-			return fail(error, "%s: unknown field", key);
+			return json_doc_fail(error, "%s: unknown field", key);
 	}
 	for (size_t i = 0; i < sizeof top / sizeof *top; i++)
 		if (!json_object_get(root, top[i]))
-			return fail(error, "%s: missing", top[i]);
+			return json_doc_fail(error, "%s: missing", top[i]);
 	v = json_object_get(root, "credscope-report");
 	if (!json_is_integer(v) || json_integer_value(v) != 1)
-		return fail(error, "credscope-report: unsupported report version (expected 1)");
+		return json_doc_fail(error, "credscope-report: unsupported report version (expected 1)");
 	v = json_object_get(root, "kernel");
 	if (!json_is_string(v) || json_string_length(v) > REPORT_STRING_MAX || !(r->kernel = strdup(json_string_value(v))))
-		return r->kernel || !json_is_string(v) ? fail(error, "kernel: expected a string") : -ENOMEM;
+		return r->kernel || !json_is_string(v) ? json_doc_fail(error, "kernel: expected a string") : -ENOMEM;
 	v = json_object_get(root, "verdict");
 	if (!json_is_string(v) || (strcmp(json_string_value(v), "pass") && strcmp(json_string_value(v), "fail") &&
 				    strcmp(json_string_value(v), "error")))
-		return fail(error, "verdict: expected pass, fail or error");
+		return json_doc_fail(error, "verdict: expected pass, fail or error");
 	if (!(r->verdict = strdup(json_string_value(v))))
 		return -ENOMEM;
 	if ((x = parse_sections(root, r, error)) < 0 ||
@@ -241,16 +235,12 @@ static int parse_root(json_t *root, struct report *r, char **error)
 
 int report_parse(const char *buf, size_t len, struct report *out, char **error)
 {
-	json_error_t jerr;
+	json_t *root;
 	memset(out, 0, sizeof *out);
-	if (error)
-		*error = NULL;
-	if (len > FRAME_MAX)
-		return fail(error, "report: %zu bytes, more than %u", len, FRAME_MAX);
-	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return fail(error, "report: invalid JSON at byte %d: %s", jerr.position, jerr.text);
-	int r = parse_root(root, out, error);
+	int r = json_doc_load(&report_doc, buf, len, &root, error);
+	if (r < 0)
+		return r;
+	r = parse_root(root, out, error);
 	json_decref(root);
 	if (r < 0)
 		report_free(out);

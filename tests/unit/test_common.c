@@ -1,4 +1,5 @@
-/* Unit tests for common/: manifest parsing and writing, report framing, digests, escaping. */
+/* Unit tests for common/: manifest parsing and writing, report framing, digests, escaping,
+ * strict JSON loading. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include "digest.h"
 #include "frame.h"
+#include "jsonutil.h"
 #include "manifest.h"
 #include "report_check.h"
 #include "strutil.h"
@@ -251,6 +253,68 @@ static void test_host_matches_every_escaped_byte_and_only_that_byte(void **state
 	}
 }
 
+/* json_doc_load()'s error for BUF under DOC; asserts it failed. */
+static char *doc_error(const struct json_doc *doc, const char *buf)
+{
+	json_t *root = (json_t *) 1;
+	char *err = NULL;
+	assert_int_equal(json_doc_load(doc, buf, strlen(buf), &root, &err), -EINVAL);
+	assert_null(root);
+	assert_non_null(err);
+	return err;
+}
+
+static void test_json_doc_errors_name_line_and_column_in_a_file_and_the_byte_in_a_frame(void **state)
+{
+	const struct json_doc file = { "manifest", 64, JSON_DOC_FILE }, frame = { "report", 64, JSON_DOC_FRAME };
+	char *e = doc_error(&file, "[1,\n 2,\n x]");
+	assert_string_equal(e, "manifest: invalid JSON at line 3 column 2: invalid token near 'x'");
+	free(e);
+	e = doc_error(&frame, "[1,\n 2,\n x]");
+	assert_string_equal(e, "report: invalid JSON at byte 10: invalid token near 'x'");
+	free(e);
+}
+
+static void test_json_doc_over_its_limit_is_refused_in_each_wording(void **state)
+{
+	const struct json_doc file = { "manifest", 4, JSON_DOC_FILE }, frame = { "report", 4, JSON_DOC_FRAME };
+	char *e = doc_error(&file, "[1,2]");
+	assert_string_equal(e, "manifest: 5 bytes, larger than the 4 byte limit");
+	free(e);
+	e = doc_error(&frame, "[1,2]");
+	assert_string_equal(e, "report: 5 bytes, more than 4");
+	free(e);
+}
+
+static void test_json_doc_with_a_duplicate_key_is_refused(void **state)
+{
+	const struct json_doc frame = { "report", 64, JSON_DOC_FRAME };
+	char *e = doc_error(&frame, "{\"a\":1,\"a\":2}");
+	assert_string_equal(e, "report: invalid JSON at byte 10: duplicate object key near '\"a\"'");
+	free(e);
+}
+
+static void test_json_doc_at_its_limit_loads_and_clears_the_error(void **state)
+{
+	const struct json_doc file = { "manifest", 7, JSON_DOC_FILE };
+	json_t *root = NULL;
+	char *err = (char *) "stale";
+	assert_int_equal(json_doc_load(&file, "{\"a\":1}", 7, &root, &err), 0);
+	assert_null(err);
+	assert_int_equal(json_integer_value(json_object_get(root, "a")), 1);
+	json_decref(root);
+	assert_int_equal(json_doc_load(&file, "[", 1, &root, NULL), -EINVAL);   /* no error wanted */
+}
+
+static void test_json_doc_fail_formats_the_message_and_returns_einval(void **state)
+{
+	char *err = NULL;
+	assert_int_equal(json_doc_fail(&err, "%s.%s: expected %d hex characters", "credentials", "FOO", 64), -EINVAL);
+	assert_string_equal(err, "credentials.FOO: expected 64 hex characters");
+	free(err);
+	assert_int_equal(json_doc_fail(NULL, "ignored"), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +335,11 @@ int main(void)
 		cmocka_unit_test(test_escape_of_empty_input_is_an_empty_string),
 		cmocka_unit_test(test_escape_of_a_c_string_stops_at_its_nul),
 		cmocka_unit_test(test_host_matches_every_escaped_byte_and_only_that_byte),
+		cmocka_unit_test(test_json_doc_errors_name_line_and_column_in_a_file_and_the_byte_in_a_frame),
+		cmocka_unit_test(test_json_doc_over_its_limit_is_refused_in_each_wording),
+		cmocka_unit_test(test_json_doc_with_a_duplicate_key_is_refused),
+		cmocka_unit_test(test_json_doc_at_its_limit_loads_and_clears_the_error),
+		cmocka_unit_test(test_json_doc_fail_formats_the_message_and_returns_einval),
 	};
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
