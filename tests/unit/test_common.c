@@ -253,45 +253,36 @@ static void test_host_matches_every_escaped_byte_and_only_that_byte(void **state
 	}
 }
 
-/* json_doc_load()'s error for BUF under DOC; asserts it failed. */
-static char *doc_error(const struct json_doc *doc, const char *buf)
+/* Asserts that json_doc_load() refuses BUF as DOC with exactly the error WANT. */
+static void assert_doc_error(const struct json_doc *doc, const char *buf, const char *want)
 {
 	json_t *root = (json_t *) 1;
 	char *err = NULL;
 	assert_int_equal(json_doc_load(doc, buf, strlen(buf), &root, &err), -EINVAL);
 	assert_null(root);
 	assert_non_null(err);
-	return err;
+	assert_string_equal(err, want);
+	free(err);
 }
 
 static void test_json_doc_errors_name_line_and_column_in_a_file_and_the_byte_in_a_frame(void **state)
 {
 	const struct json_doc file = { "manifest", 64, JSON_DOC_FILE }, frame = { "report", 64, JSON_DOC_FRAME };
-	char *e = doc_error(&file, "[1,\n 2,\n x]");
-	assert_string_equal(e, "manifest: invalid JSON at line 3 column 2: invalid token near 'x'");
-	free(e);
-	e = doc_error(&frame, "[1,\n 2,\n x]");
-	assert_string_equal(e, "report: invalid JSON at byte 10: invalid token near 'x'");
-	free(e);
+	assert_doc_error(&file, "[1,\n 2,\n x]", "manifest: invalid JSON at line 3 column 2: invalid token near 'x'");
+	assert_doc_error(&frame, "[1,\n 2,\n x]", "report: invalid JSON at byte 10: invalid token near 'x'");
 }
 
 static void test_json_doc_over_its_limit_is_refused_in_each_wording(void **state)
 {
 	const struct json_doc file = { "manifest", 4, JSON_DOC_FILE }, frame = { "report", 4, JSON_DOC_FRAME };
-	char *e = doc_error(&file, "[1,2]");
-	assert_string_equal(e, "manifest: 5 bytes, larger than the 4 byte limit");
-	free(e);
-	e = doc_error(&frame, "[1,2]");
-	assert_string_equal(e, "report: 5 bytes, more than 4");
-	free(e);
+	assert_doc_error(&file, "[1,2]", "manifest: 5 bytes, larger than the 4 byte limit");
+	assert_doc_error(&frame, "[1,2]", "report: 5 bytes, more than 4");
 }
 
 static void test_json_doc_with_a_duplicate_key_is_refused(void **state)
 {
 	const struct json_doc frame = { "report", 64, JSON_DOC_FRAME };
-	char *e = doc_error(&frame, "{\"a\":1,\"a\":2}");
-	assert_string_equal(e, "report: invalid JSON at byte 10: duplicate object key near '\"a\"'");
-	free(e);
+	assert_doc_error(&frame, "{\"a\":1,\"a\":2}", "report: invalid JSON at byte 10: duplicate object key near '\"a\"'");
 }
 
 static void test_json_doc_at_its_limit_loads_and_clears_the_error(void **state)
