@@ -30,16 +30,6 @@ static void put(const char *s, const char *suffix)
 	free(e);
 }
 
-static json_t *jtext(const char *s)
-{
-	if (!s)
-		return json_null();
-	char *e = text_escape(s);
-	json_t *j = e ? json_string(e) : NULL;
-	free(e);
-	return j;
-}
-
 struct judgement {
 	bool ok;
 	const char *rule;
@@ -200,15 +190,15 @@ static void print_json(const struct check *c, const char *name, const struct jud
 	for (int s = 0; s < _CRED_SOURCE_MAX; s++)
 		if (c->snap.pred.source_skip_reason[s])
 			json_object_set_new(skips, cred_source_name((enum cred_source)s),
-					    jtext(c->snap.pred.source_skip_reason[s]));
-	json_t *o = json_pack("{s:o, s:{s:I, s:b}, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:o}", "name", jtext(name),
+					    report_text(c->snap.pred.source_skip_reason[s]));
+	json_t *o = json_pack("{s:o, s:{s:I, s:b}, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:o}", "name", report_text(name),
 			      "systemd", "version", (json_int_t)c->snap.pred.env.systemd_version,
 			      "detected", c->snap.pred.env.version_detected,
-			      "import_skipped", jtext(c->snap.pred.skip_reason),
+			      "import_skipped", report_text(c->snap.pred.skip_reason),
 			      "source_skipped", skips, "path", json_path(&c->snap.pred, name),
 			      "store", json_store_entry(&c->snap.store, name),
 			      "expectation", e ? json_string(expect_kind_name(e->expect)) : json_null(),
-			      "ok", j->ok, "rule", j->rule, "sentence", jtext(j->sentence));
+			      "ok", j->ok, "rule", j->rule, "sentence", report_text(j->sentence));
 	if (o)
 		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	putchar('\n');

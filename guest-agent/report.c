@@ -9,9 +9,7 @@
 #include "explain.h"
 #include "output.h"
 
-/* Every string that may carry host-controlled bytes goes through here: escaped to
- * printable ASCII (output.h), so an odd name cannot break the JSON or a terminal. */
-static json_t *text(const char *s)
+json_t *report_text(const char *s)
 {
 	if (!s)
 		return json_null();
@@ -36,9 +34,9 @@ json_t *report_json_sources(const struct prediction *p)
 	for (size_t i = 0; a && p && i < p->n_cands; i++) {
 		const struct cred_candidate *c = &p->cands[i];
 		json_array_append_new(a, json_pack("{s:s, s:o, s:I, s:b, s:o, s:s, s:o}",
-			"source", cred_source_name(c->source), "origin", text(c->origin ? c->origin : "unknown"),
-			"length", (json_int_t)c->raw_len, "binary", c->binary, "name", text(c->name),
-			"fate", cred_fate_name(c->fate), "detail", text(c->detail)));
+			"source", cred_source_name(c->source), "origin", report_text(c->origin ? c->origin : "unknown"),
+			"length", (json_int_t)c->raw_len, "binary", c->binary, "name", report_text(c->name),
+			"fate", cred_fate_name(c->fate), "detail", report_text(c->detail)));
 	}
 	return a;
 }
@@ -46,7 +44,7 @@ json_t *report_json_sources(const struct prediction *p)
 json_t *report_json_store(const struct credstore *s)
 {
 	return json_pack("{s:s, s:b, s:o, s:b, s:b}", "path", CREDSTORE_PATH, "exists", s->exists,
-			 "fs", text(s->fs_known ? s->fs_type : NULL),
+			 "fs", report_text(s->fs_known ? s->fs_type : NULL),
 			 "secure", s->security == STORE_SECURITY_SECURE, "read_only", s->read_only);
 }
 
@@ -56,7 +54,7 @@ static json_t *build_credential(const struct report_input *in, const struct stor
 	char mode[8], hex[DIGEST_HEX_LEN + 1];
 	name_facts_collect(in->pred, f->name, &nf);
 	snprintf(mode, sizeof mode, "%04o", (unsigned)(f->mode & 07777));
-	json_t *o = json_pack("{s:o, s:I, s:s, s:I, s:I, s:s}", "name", text(f->name), "size", (json_int_t)f->size,
+	json_t *o = json_pack("{s:o, s:I, s:s, s:I, s:I, s:s}", "name", report_text(f->name), "size", (json_int_t)f->size,
 			      "mode", mode, "uid", (json_int_t)f->uid, "gid", (json_int_t)f->gid,
 			      "source", nf.winner ? cred_source_name(nf.winner->source) : "unknown");
 	if (!o)
@@ -75,8 +73,8 @@ json_t *report_json_findings(const struct verify_result *r, bool extended)
 	json_t *a = json_array();
 	for (size_t i = 0; a && r && i < r->n_findings; i++) {
 		const struct finding *f = &r->findings[i];
-		json_t *o = json_pack("{s:o, s:s, s:s, s:o}", "name", text(f->name), "kind", finding_kind_name(f->kind),
-				      "rule", f->rule, "message", text(f->message));
+		json_t *o = json_pack("{s:o, s:s, s:s, s:o}", "name", report_text(f->name), "kind", finding_kind_name(f->kind),
+				      "rule", f->rule, "message", report_text(f->message));
 		if (o && extended)
 			json_object_set_new(o, "failure", json_boolean(f->failure));
 		json_array_append_new(a, o);
@@ -91,7 +89,7 @@ static json_t *report_findings(const struct report_input *in)
 	json_t *a = report_json_findings(in->result, false);
 	if (a && in->error)
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "name", "", "kind", "environment",
-						   "rule", "error", "message", text(in->error)));
+						   "rule", "error", "message", report_text(in->error)));
 	return a;
 }
 
@@ -115,10 +113,10 @@ static json_t *build_manifest(const struct report_input *in, bool for_host)
 {
 	char empty[DIGEST_HEX_LEN + 1];
 	if (in->manifest_source && in->manifest_sha256)
-		return json_pack("{s:o, s:s}", "source", text(in->manifest_source), "sha256", in->manifest_sha256);
+		return json_pack("{s:o, s:s}", "source", report_text(in->manifest_source), "sha256", in->manifest_sha256);
 	if (!for_host || digest_sha256_hex("", 0, empty) < 0)
 		return json_null();
-	return json_pack("{s:o, s:s}", "source", text(in->manifest_source ? in->manifest_source : "none"),
+	return json_pack("{s:o, s:s}", "source", report_text(in->manifest_source ? in->manifest_source : "none"),
 			 "sha256", empty);
 }
 
@@ -157,7 +155,7 @@ json_t *report_build_list(const struct report_input *in)
 	json_t *imported = json_array();
 	for (size_t i = 0; imported && i < p->n_cands; i++)
 		if (p->cands[i].fate == FATE_IMPORTED || p->cands[i].fate == FATE_IMPORTED_TRUNCATED)
-			json_array_append_new(imported, json_pack("{s:o, s:s, s:I, s:b}", "name", text(p->cands[i].name),
+			json_array_append_new(imported, json_pack("{s:o, s:s, s:I, s:b}", "name", report_text(p->cands[i].name),
 				"source", cred_source_name(p->cands[i].source),
 				"size", (json_int_t)p->cands[i].imported_len,
 				"truncated", p->cands[i].fate == FATE_IMPORTED_TRUNCATED));
@@ -165,7 +163,7 @@ json_t *report_build_list(const struct report_input *in)
 			 "systemd", build_systemd(&p->env), "env", build_env(&p->env),
 			 "sources", report_json_sources(p),
 			 "prediction", "imported", imported, "budget_used", (json_int_t)p->budget_used,
-			 "budget_max", (json_int_t)CRED_TOTAL_SIZE_MAX, "skip_reason", text(p->skip_reason),
+			 "budget_max", (json_int_t)CRED_TOTAL_SIZE_MAX, "skip_reason", report_text(p->skip_reason),
 			 "store", report_json_store(in->store), "credentials", report_json_credentials(in, true));
 }
 

@@ -28,6 +28,11 @@ struct report_input {
 
 /* Returns a new reference, or NULL on ENOMEM. */
 json_t *report_build(const struct report_input *in);
+
+/* Every string that may carry host-controlled bytes enters the agent's JSON (the report,
+ * explain --json) through here: escaped to printable ASCII by text_escape() (strutil.h), so
+ * an odd name cannot break the JSON or a terminal. JSON null for NULL; NULL on ENOMEM. */
+json_t *report_text(const char *s);
 /* `verify --json`: manifest, systemd, findings, failures, verdict (docs/json-agent.md). */
 json_t *report_build_verify(const struct report_input *in);
 /* `list --json`: systemd, env, sources, store, credentials, prediction (docs/json-agent.md). */
