@@ -5,7 +5,8 @@
  * silently, so two readers could see two different documents), and on failure stores one
  * sentence that starts with the document's name in *error (when error is not NULL) and
  * returns -EINVAL. json_doc_fail() words every later field error the same way. Used by the
- * manifest parser (common/manifest.c) and the host's report parser (report_check.c).
+ * manifest parser (common/manifest.c), the host's report parser (report_check.c) and the
+ * case parser (case.c, whose documents are named by their path).
  */
 #pragma once
 #include <jansson.h>

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "jsonutil.h"
 
 struct pctx {
 	const char *path;
@@ -441,7 +443,6 @@ static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 
 int case_parse(const char *buf, size_t len, const char *path, struct test_case *out, char **error)
 {
-	json_error_t jerr;
 	char *pathcopy = strdup(path);
 	struct pctx p = { .path = path, .dir = pathcopy ? dirname(pathcopy) : ".", .error = error };
 	memset(out, 0, sizeof *out);
@@ -451,11 +452,11 @@ int case_parse(const char *buf, size_t len, const char *path, struct test_case *
 		free(pathcopy);
 		return -ENOMEM;
 	}
-	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	int r;
-	if (!root)
-		r = fail(&p, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
-	else
+	/* no limit here: case_load() bounds the file where it reads it */
+	const struct json_doc doc = { path, SIZE_MAX, JSON_DOC_FILE };
+	json_t *root;
+	int r = json_doc_load(&doc, buf, len, &root, error);
+	if (r == 0)
 		r = parse_root(&p, root, out);
 	json_decref(root);
 	free(pathcopy);
