@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
-#include "vsock_test_pattern.h"
+#include "vsock_test_io.h"
 
 static unsigned base_port = 7000;
 
@@ -82,68 +82,13 @@ static int vsock_connect_buf(unsigned port, unsigned long long bufsize)
 	return fd;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
-
-static int send_pattern(int fd, uint64_t seed, uint64_t bytes)
-{
-	static __thread uint8_t buf[PATTERN_CHUNK];
-	struct pattern p;
-
-	pattern_init(&p, seed);
-	for (uint64_t done = 0; done < bytes; done += PATTERN_CHUNK) {
-		pattern_fill(&p, buf, PATTERN_CHUNK);
-		if (write_all(fd, buf, PATTERN_CHUNK) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void hex(const uint8_t *d, unsigned n, char *out)
-{
-	for (unsigned i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
-
 struct stream_job { unsigned index; uint64_t bytes; pthread_t reader; int fd; char hash[65]; int ok; };
 
 static void *stream_reader(void *arg)
 {
 	struct stream_job *j = arg;
-	static __thread uint8_t buf[PATTERN_CHUNK];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t md[32];
-	unsigned mdlen;
-	uint64_t got = 0;
 
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	while (got < j->bytes) {
-		size_t want = j->bytes - got < sizeof(buf) ? (size_t) (j->bytes - got) : sizeof(buf);
-		ssize_t n = read(j->fd, buf, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		EVP_DigestUpdate(ctx, buf, (size_t) n);
-		got += (uint64_t) n;
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	hex(md, 32, j->hash);
-	j->ok = got == j->bytes;
+	j->ok = hash_stream(j->fd, j->bytes, j->hash, NULL, NULL) == j->bytes;
 	return NULL;
 }
 
@@ -246,24 +191,6 @@ static int cmd_listen(int ctl, unsigned port)
 			break;
 	close(c);
 	return n == 0;
-}
-
-static int read_line(int fd, char *line, size_t max)
-{
-	size_t len = 0;
-
-	while (len + 1 < max) {
-		ssize_t n = read(fd, &line[len], 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		if (line[len] == '\n')
-			break;
-		len++;
-	}
-	line[len] = 0;
-	return 0;
 }
 
 static void parse_cmdline(void)

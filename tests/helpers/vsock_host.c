@@ -29,7 +29,7 @@
 
 #include "frame.h"
 #include "hybrid_vsock.h"
-#include "vsock_test_pattern.h"
+#include "vsock_test_io.h"
 
 static const char *uds;
 static const char *serial_path;
@@ -75,13 +75,6 @@ static double cpu_seconds(void)
 	return (double) total / 1e9;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 static int listen_port(unsigned p)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -114,56 +107,6 @@ static int accept_within(int lfd, int secs)
 	return fd;
 }
 
-static int read_full(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
-
-static int read_line(int fd, char *line, size_t max)
-{
-	size_t len = 0;
-	while (len + 1 < max) {
-		if (read_full(fd, &line[len], 1) < 0)
-			return -1;
-		if (line[len] == '\n')
-			break;
-		len++;
-	}
-	line[len] = 0;
-	return 0;
-}
-
-static void hex(const uint8_t *d, char *out)
-{
-	for (unsigned i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
-
 static void pattern_hash(uint64_t seed, uint64_t bytes, char out[65])
 {
 	static __thread uint8_t buf[PATTERN_CHUNK];
@@ -179,51 +122,7 @@ static void pattern_hash(uint64_t seed, uint64_t bytes, char out[65])
 	}
 	EVP_DigestFinal_ex(c, md, NULL);
 	EVP_MD_CTX_free(c);
-	hex(md, out);
-}
-
-/* Reads up to `bytes` (less at EOF), hashing; first and last receive the times of the
- * first and last byte. Returns the bytes read. */
-static uint64_t hash_stream(int fd, uint64_t bytes, char out[65], double *first, double *last)
-{
-	static __thread uint8_t buf[PATTERN_CHUNK];
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	uint64_t got = 0;
-	uint8_t md[32];
-
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	while (got < bytes) {
-		size_t want = bytes - got < sizeof(buf) ? (size_t) (bytes - got) : sizeof(buf);
-		ssize_t n = read(fd, buf, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (got == 0 && first)
-			*first = now_s();
-		EVP_DigestUpdate(c, buf, (size_t) n);
-		got += (uint64_t) n;
-	}
-	if (last)
-		*last = now_s();
-	EVP_DigestFinal_ex(c, md, NULL);
-	EVP_MD_CTX_free(c);
-	hex(md, out);
-	return got;
-}
-
-static int send_pattern(int fd, uint64_t seed, uint64_t bytes)
-{
-	static __thread uint8_t buf[PATTERN_CHUNK];
-	struct pattern p;
-
-	pattern_init(&p, seed);
-	for (uint64_t done = 0; done < bytes; done += PATTERN_CHUNK) {
-		pattern_fill(&p, buf, PATTERN_CHUNK);
-		if (write_all(fd, buf, PATTERN_CHUNK) < 0)
-			return -1;
-	}
-	return 0;
+	sha256_hex(md, out);
 }
 
 static int command(const char *fmt_line)

@@ -32,7 +32,8 @@ vsock_prepare() {
 	mkdir -p "$cache"
 	guest_bin=$cache/vsock_guest-static
 	if [ ! -x "$guest_bin" ] || [ "$repo/tests/helpers/vsock_guest.c" -nt "$guest_bin" ] ||
-	   [ "$repo/tests/helpers/vsock_test_pattern.h" -nt "$guest_bin" ]; then
+	   [ "$repo/tests/helpers/vsock_test_pattern.h" -nt "$guest_bin" ] ||
+	   [ "$repo/tests/helpers/vsock_test_io.h" -nt "$guest_bin" ]; then
 		cc -std=gnu11 -D_GNU_SOURCE -O2 -static -pthread -o "$guest_bin.tmp" \
 			"$repo/tests/helpers/vsock_guest.c" -lcrypto 2>"$work/cc.log" && mv "$guest_bin.tmp" "$guest_bin" ||
 			{ cat "$work/cc.log"; echo "cannot build the static guest program"; exit 1; }
