@@ -22,6 +22,26 @@ static int unix_addr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
+/* A stream socket (with extra SOCK_* flags) connected to path: the fd, or -errno. */
+static int unix_connect(const char *path, int flags)
+{
+	struct sockaddr_un sa;
+	int fd, r;
+
+	r = unix_addr(path, &sa);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int hybrid_listen(const char *uds_path)
 {
 	struct sockaddr_un sa;
@@ -50,24 +70,11 @@ int hybrid_listen(const char *uds_path)
 int hybrid_connect_port(const char *uds_path, uint32_t port)
 {
 	char path[sizeof(((struct sockaddr_un *) 0)->sun_path) + 16];
-	struct sockaddr_un sa;
-	int fd, r;
 
 	if ((size_t) snprintf(path, sizeof(path), "%s_%u", uds_path, port) >= sizeof(path))
 		return -ENAMETOOLONG;
-	r = unix_addr(path, &sa);
-	if (r < 0)
-		return r;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
 	/* A full backlog gives EAGAIN: the guest gets RST like for a missing listener. */
-	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
+	return unix_connect(path, SOCK_NONBLOCK);
 }
 
 int hybrid_parse_connect(const char *line, size_t len, uint32_t *port)
@@ -143,21 +150,12 @@ static int dial_read_ok(int fd, int timeout_ms)
 
 int hybrid_dial(const char *uds_path, uint32_t port, int timeout_ms)
 {
-	struct sockaddr_un sa;
 	char line[HYBRID_LINE_MAX];
 	int fd, r, n;
 
-	r = unix_addr(uds_path, &sa);
-	if (r < 0)
-		return r;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = unix_connect(uds_path, 0);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
+		return fd;
 	n = snprintf(line, sizeof(line), "CONNECT %u\n", port);
 	if (send(fd, line, (size_t) n, MSG_NOSIGNAL) != n) {
 		close(fd);
