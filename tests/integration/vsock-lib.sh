@@ -81,12 +81,15 @@ vsock_start_qemu() {
 }
 
 # vsock_run TIMEOUT STEP...: boots and runs the vsock_host steps; prints their output
-# (throughput steps include the CPU time of QEMU and the backend together).
+# (throughput steps include the CPU time of QEMU and the backend together). Optional:
+# VSOCK_QEMU_ARGS (extra QEMU words), VSOCK_AFTER_START (a command run once QEMU and the
+# backend are started), VSOCK_HOST_WRAP (a prefix for vsock_host, e.g. taskset -c 1).
 vsock_run() {
 	t=$1; shift
 	vsock_start_backend
-	vsock_start_qemu
-	timeout "$t" "$repo/build/bin/vsock_host" --uds "$work/vsock" --serial "$work/serial.sock" \
+	vsock_start_qemu ${VSOCK_QEMU_ARGS:-}
+	[ -z "${VSOCK_AFTER_START:-}" ] || $VSOCK_AFTER_START || return 1
+	${VSOCK_HOST_WRAP:-} timeout "$t" "$repo/build/bin/vsock_host" --uds "$work/vsock" --serial "$work/serial.sock" \
 		--timeout 120 --cpu-pid "$qemu_pid" --cpu-pid "$backend_pid" "$@"
 	rc=$?
 	vsock_cleanup
