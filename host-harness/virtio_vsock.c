@@ -212,11 +212,11 @@ static uint32_t peer_free(const struct vsock_conn *c)
  * the window the guest works with is the smaller of its buf_alloc and ours. Each update
  * costs the guest an rx interrupt and a pass of its rx worker, under TCG a large part of
  * its per-byte cost (see bench/README.md); an update that comes too late stalls the
- * sender instead. So an update goes out once the guest has a quarter
- * of its window or less left (Linux's 64 KiB packets, default buffer: every third packet,
- * one packet of slack), and never for less than an eighth of the window. No deadlock:
- * without an update due, either the guest has more than a quarter of its window, or
- * bytes wait in our buffer and their forwarding makes one due. */
+ * sender instead. So an update goes out once the guest has a quarter of its window or
+ * less left (Linux's 64 KiB packets, default buffer: every third packet, one packet of
+ * slack), and never for less than an eighth of the window. No deadlock: without an update
+ * due, either the guest has more than a quarter of its window, or bytes wait in our buffer
+ * and their forwarding makes one due. */
 static void maybe_credit_update(struct vsock_conn *c)
 {
 	uint32_t window = c->peer_buf_alloc && c->peer_buf_alloc < VSOCK_BUF_ALLOC ? c->peer_buf_alloc : VSOCK_BUF_ALLOC;
