@@ -35,6 +35,7 @@ struct vsock_conn {
 	uint8_t *buf;                    /* VSOCK_BUF_ALLOC bytes, allocated on first data */
 	uint32_t buf_head, buf_len;
 	uint32_t fwd_cnt, fwd_cnt_sent;
+	long long last_rw_ms;            /* when the guest last sent data (d->now_ms) */
 	bool guest_no_send, guest_no_recv, closing, host_shut_wr;
 	/* host -> guest */
 	uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt;
@@ -217,14 +218,31 @@ static uint32_t peer_free(const struct vsock_conn *c)
  * slack), and never for less than an eighth of the window. No deadlock: without an update
  * due, either the guest has more than a quarter of its window, or bytes wait in our buffer
  * and their forwarding makes one due. */
+static uint32_t conn_window(const struct vsock_conn *c)
+{
+	return c->peer_buf_alloc && c->peer_buf_alloc < VSOCK_BUF_ALLOC ? c->peer_buf_alloc : VSOCK_BUF_ALLOC;
+}
+
 static void maybe_credit_update(struct vsock_conn *c)
 {
-	uint32_t window = c->peer_buf_alloc && c->peer_buf_alloc < VSOCK_BUF_ALLOC ? c->peer_buf_alloc : VSOCK_BUF_ALLOC;
+	uint32_t window = conn_window(c);
 	uint32_t unreported = c->fwd_cnt - c->fwd_cnt_sent;
 	uint32_t in_use = c->buf_len + unreported;   /* as the guest sees it */
 
 	if (unreported > 0 && unreported >= window / 8 && in_use >= window - window / 4)
 		c->pending |= PEND_CREDIT;
+}
+
+bool vsock_dev_tx_poll_ok(const struct vsock_dev *d)
+{
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+		const struct vsock_conn *c = d->conns[i];
+
+		if (c && conn_window(c) < VSOCK_POLL_MIN_WINDOW &&
+		    (c->buf_len > 0 || d->now_ms - c->last_rw_ms <= VSOCK_POLL_QUIET_MS))
+			return false;
+	}
+	return true;
 }
 
 static void conn_update_watch(struct vsock_dev *d, struct vsock_conn *c)
@@ -415,6 +433,7 @@ static void conn_guest_packet(struct vsock_dev *d, struct vsock_conn *c, const s
 		conn_guest_response(d, c);
 		return;
 	case VSOCK_OP_RW:
+		c->last_rw_ms = d->now_ms;
 		conn_take_payload(d, c, chain, p->len);
 		return;
 	case VSOCK_OP_CREDIT_UPDATE:
@@ -525,6 +544,7 @@ bool vsock_dev_process_tx(struct vsock_dev *d)
 	struct vring_chain chain;
 
 	while (vring_pop(d->tx, &chain) == 1) {
+		d->stat_tx_chains++;
 		tx_handle_chain(d, &chain);
 		vring_push(d->tx, chain.head, 0);
 		d->tx_unnotified++;

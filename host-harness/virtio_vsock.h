@@ -69,6 +69,7 @@ struct vsock_dev {
 	long long now_ms;
 	unsigned tx_unnotified;           /* tx buffers returned without an interrupt yet */
 	/* counters, for tests and the final log line */
+	uint64_t stat_tx_chains;          /* chains taken from tx, valid or not */
 	uint64_t stat_tx_pkts, stat_rx_pkts, stat_dropped, stat_bytes_to_host, stat_bytes_to_guest;
 };
 
@@ -102,6 +103,16 @@ long long vsock_dev_next_timeout(const struct vsock_dev *d);
 
 /* Inspection, for tests and logs. */
 unsigned vsock_dev_conn_count(const struct vsock_dev *d);
+/* Whether the backend may poll tx instead of taking kicks: no connection with a window
+ * (the smaller of the guest's buf_alloc and ours) under VSOCK_POLL_MIN_WINDOW has guest
+ * data buffered here or sent data in the last VSOCK_POLL_QUIET_MS. The credit rule
+ * (maybe_credit_update()) leaves the guest a quarter of its window when it asks for an
+ * update, 256 KiB here: enough for a packet seen a poll interval late not to stall the
+ * sender. With Linux's default 256 KiB buffer the slack is one 64 KiB packet, less than
+ * the guest writes in one interval, so while such a connection sends, kicks stay on. */
+#define VSOCK_POLL_QUIET_MS 2
+#define VSOCK_POLL_MIN_WINDOW (1024u * 1024u)
+bool vsock_dev_tx_poll_ok(const struct vsock_dev *d);
 bool vsock_dev_conn_exists(const struct vsock_dev *d, uint32_t host_port, uint32_t guest_port);
 /* Marks every host socket readable and writable (lets tests run without an event loop). */
 void vsock_dev_poke_all(struct vsock_dev *d);

@@ -22,6 +22,7 @@ void vring_reset(struct vring *vq)
 {
 	const char *name = vq->name;
 	const struct guest_memory *mem = vq->mem;
+	uint64_t kicks = vq->stat_kicks, calls = vq->stat_calls;
 
 	if (vq->kick_fd >= 0)
 		close(vq->kick_fd);
@@ -30,6 +31,8 @@ void vring_reset(struct vring *vq)
 	if (vq->err_fd >= 0)
 		close(vq->err_fd);
 	vring_init(vq, name, mem);
+	vq->stat_kicks = kicks;
+	vq->stat_calls = calls;
 }
 
 int vring_set_num(struct vring *vq, uint32_t num)
@@ -220,6 +223,23 @@ void vring_push(struct vring *vq, uint16_t head, uint32_t len)
 	vq->pushed = true;
 }
 
+void vring_set_notify(struct vring *vq, bool on)
+{
+	if (!vq->used)
+		return;
+	__atomic_store_n(&vq->used[0], htole16(on ? 0 : VRING_USED_F_NO_NOTIFY), __ATOMIC_RELAXED);
+	/* Orders the flag before our next read of avail->idx; the driver publishes its avail
+	 * index before it reads the flag, so one of the two sides sees the other. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+bool vring_avail_pending(const struct vring *vq)
+{
+	if (!vring_ready(vq))
+		return false;
+	return le16toh(__atomic_load_n(&vq->avail[1], __ATOMIC_ACQUIRE)) != vq->last_avail;
+}
+
 void vring_notify(struct vring *vq)
 {
 	uint64_t one = 1;
@@ -232,7 +252,10 @@ void vring_notify(struct vring *vq)
 	flags = le16toh(__atomic_load_n(&vq->avail[0], __ATOMIC_RELAXED));
 	if (flags & VRING_AVAIL_F_NO_INTERRUPT)
 		return;
-	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (vq->call_fd < 0)
+		return;
+	vq->stat_calls++;
+	if (write(vq->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		vsock_warn("cannot signal the %s call eventfd: %m", vq->name);
 }
 

@@ -20,6 +20,7 @@
 #define VRING_DESC_F_WRITE     2
 #define VRING_DESC_F_INDIRECT  4
 #define VRING_AVAIL_F_NO_INTERRUPT 1
+#define VRING_USED_F_NO_NOTIFY     1
 
 struct vring_desc { uint64_t addr; uint32_t len; uint16_t flags; uint16_t next; } __attribute__((packed));
 struct vring_used_elem { uint32_t id; uint32_t len; } __attribute__((packed));
@@ -52,10 +53,11 @@ struct vring {
 	bool broken;
 	bool enabled, started;
 	int kick_fd, call_fd, err_fd;     /* -1 when absent */
+	uint64_t stat_kicks, stat_calls;  /* kicks seen, interrupts signalled; kept over resets */
 };
 
 void vring_init(struct vring *vq, const char *name, const struct guest_memory *mem);
-/* Closes fds and forgets the addresses; keeps name and mem. */
+/* Closes fds and forgets the addresses; keeps name, mem and the stat_ counters. */
 void vring_reset(struct vring *vq);
 /* -EINVAL unless num is a power of two in [1, VRING_MAX_SIZE]. */
 int vring_set_num(struct vring *vq, uint32_t num);
@@ -76,6 +78,13 @@ int vring_pop(struct vring *vq, struct vring_chain *chain);
 void vring_unpop(struct vring *vq);
 /* Returns `head` to the guest with `len` bytes written. */
 void vring_push(struct vring *vq, uint16_t head, uint32_t len);
+/* Asks the guest to kick (on=true) or not to bother (VRING_USED_F_NO_NOTIFY in the used
+ * ring's flags) when it adds buffers. Only a hint: a driver may kick anyway. After
+ * turning kicks back on, call vring_avail_pending(): the guest may have added a buffer
+ * while the flag was still set, and no kick will come for it. */
+void vring_set_notify(struct vring *vq, bool on);
+/* The guest has made buffers available that we have not popped yet (ready rings only). */
+bool vring_avail_pending(const struct vring *vq);
 /* Signals the call eventfd if anything was pushed and the guest wants interrupts. */
 void vring_notify(struct vring *vq);
 void vring_mark_broken(struct vring *vq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -19,6 +19,16 @@
 
 #define MAX_HANDSHAKES 64
 
+/* tx polling. While the guest streams to the host, a kick per packet costs the guest's
+ * vCPU an MMIO exit plus an eventfd write that wakes us on another CPU: about a tenth of
+ * the vCPU's time at full speed under TCG (perf, bench/README.md). So once a packet
+ * arrives we set VRING_USED_F_NO_NOTIFY and look at the tx ring every TX_POLL_NS
+ * ourselves, and after TX_POLL_IDLE_NS without a packet we ask for kicks again and
+ * recheck the ring (vring_set_notify()). The guest can run ahead by its credit, at least
+ * 64 KiB, far longer than one poll interval at any speed it reaches here. */
+#define TX_POLL_NS      200000LL
+#define TX_POLL_IDLE_NS 1000000LL
+
 enum tag_kind { TAG_STOP = 1, TAG_VHOST_LISTEN, TAG_VHOST_CONN, TAG_KICK, TAG_UDS_LISTEN, TAG_HANDSHAKE, TAG_HOST };
 #define TAG(kind, v)  (((uint64_t) (kind) << 56) | (uint64_t) (v))
 #define TAG_KIND(t)   ((unsigned) ((t) >> 56))
@@ -31,6 +41,8 @@ struct vsock_backend {
 	bool connected;                 /* a frontend is attached */
 	bool stopped_since_start;       /* a GET_VRING_BASE happened since the rings last ran */
 	bool work;                      /* rings need a look */
+	bool tx_polling;                /* tx kicks are off; we poll (TX_POLL_NS) */
+	long long tx_last_ns;           /* when the last tx chain arrived */
 	struct vhost_user_dev vu;
 	struct vsock_dev dev;
 	struct hybrid_handshake hs[MAX_HANDSHAKES];
@@ -38,12 +50,17 @@ struct vsock_backend {
 	int thread_result;
 };
 
-static long long now_ms(void)
+static long long now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 static void ep_set(struct vsock_backend *b, int fd, uint32_t events, uint64_t tag)
@@ -97,6 +114,10 @@ static void ring_started(void *ctx, unsigned idx)
 	}
 	b->stopped_since_start = false;
 	b->work = true;
+	if (&b->vu.vq[idx] == b->dev.tx) {
+		b->tx_polling = false;
+		vring_set_notify(b->dev.tx, true);
+	}
 }
 
 static void ring_stopped(void *ctx, unsigned idx)
@@ -121,6 +142,7 @@ static void frontend_disconnect(struct vsock_backend *b, const char *why)
 	vhost_user_dev_close(&b->vu);
 	b->connected = false;
 	b->stopped_since_start = false;
+	b->tx_polling = false;
 }
 
 static void on_vhost_listen(struct vsock_backend *b)
@@ -205,8 +227,11 @@ static void on_kick(struct vsock_backend *b, unsigned idx)
 {
 	uint64_t n;
 
-	if (idx < VHOST_USER_N_VRINGS && b->vu.vq[idx].kick_fd >= 0 &&
-	    read(b->vu.vq[idx].kick_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+	if (idx >= VHOST_USER_N_VRINGS || b->vu.vq[idx].kick_fd < 0)
+		return;
+	if (read(b->vu.vq[idx].kick_fd, &n, sizeof(n)) == sizeof(n))
+		b->vu.vq[idx].stat_kicks += n;
+	else if (errno != EAGAIN)
 		vsock_debug("reading kick fd of ring %u: %m", idx);
 	b->work = true;
 }
@@ -248,21 +273,65 @@ static void dispatch(struct vsock_backend *b, const struct epoll_event *ev, bool
 
 /* ---- loop and lifetime ---------------------------------------------------------------- */
 
-static int loop_timeout(const struct vsock_backend *b, bool more)
+/* How long epoll may sleep, in ns. */
+static long long loop_timeout(const struct vsock_backend *b, bool more)
 {
 	long long t = vsock_dev_next_timeout(&b->dev);
 
 	if (more)
 		return 0;
+	if (b->tx_polling)
+		return TX_POLL_NS;
 	if (vsock_dev_tx_notify_pending(&b->dev))
-		return 1;
+		return 1000000;
 	for (unsigned i = 0; i < MAX_HANDSHAKES; i++)
 		if (b->hs[i].fd >= 0) {
 			long long left = b->hs[i].deadline_ms - b->dev.now_ms;
 			if (t < 0 || left < t)
 				t = left < 0 ? 0 : left;
 		}
-	return t < 0 || t > 1000 ? 1000 : (int) t;
+	return (t < 0 || t > 1000 ? 1000 : t) * 1000000;
+}
+
+/* epoll_pwait2() for sub-millisecond polls; epoll_wait() (1 ms granularity) on kernels
+ * older than 5.11. */
+static int loop_wait(struct vsock_backend *b, struct epoll_event *evs, int max, long long timeout_ns)
+{
+	static bool no_pwait2;
+	struct timespec ts = { .tv_sec = timeout_ns / 1000000000LL, .tv_nsec = timeout_ns % 1000000000LL };
+
+	if (!no_pwait2) {
+		int n = epoll_pwait2(b->epoll_fd, evs, max, &ts, NULL);
+
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		no_pwait2 = true;
+	}
+	return epoll_wait(b->epoll_fd, evs, max, (int) ((timeout_ns + 999999) / 1000000));
+}
+
+/* After a pass over tx that took chains (got) or not: switches between kicks and polling
+ * (TX_POLL_NS above). Polls only while vsock_dev_tx_poll_ok(). Returns true when the ring
+ * needs another look right away. */
+static bool tx_poll_update(struct vsock_backend *b, bool got)
+{
+	long long now = now_ns();
+	bool ok = vsock_dev_tx_poll_ok(&b->dev);
+
+	if (got)
+		b->tx_last_ns = now;
+	if (!b->tx_polling) {
+		if (got && ok) {
+			b->tx_polling = true;
+			vring_set_notify(b->dev.tx, false);
+		}
+		return false;
+	}
+	if (ok && now - b->tx_last_ns < TX_POLL_IDLE_NS)
+		return false;
+	b->tx_polling = false;
+	vring_set_notify(b->dev.tx, true);
+	return vring_avail_pending(b->dev.tx);
 }
 
 int vsock_backend_run(struct vsock_backend *b)
@@ -272,30 +341,42 @@ int vsock_backend_run(struct vsock_backend *b)
 	struct timespec cpu;
 
 	while (!stop) {
-		int n = epoll_wait(b->epoll_fd, evs, 64, loop_timeout(b, more));
+		int n = loop_wait(b, evs, 64, loop_timeout(b, more));
+		bool got = false;
 
 		if (n < 0 && errno != EINTR) {
 			vsock_err("epoll_wait failed: %m");
 			return -errno;
 		}
 		vsock_dev_tick(&b->dev, now_ms());
-		if (n == 0 && b->connected)
-			vsock_dev_flush_tx_notify(&b->dev);
 		for (int i = 0; i < n; i++)
 			dispatch(b, &evs[i], &stop);
 		expire_handshakes(b, b->dev.now_ms);
-		if (b->connected && (b->work || more)) {
+		if (b->connected && (b->work || more || b->tx_polling)) {
+			uint64_t before = b->dev.stat_tx_chains;
+
 			b->work = false;
 			more = vsock_dev_process_tx(&b->dev);
+			got = b->dev.stat_tx_chains != before;
 		} else
 			more = false;
+		if (b->connected) {
+			/* Idle (a timeout with nothing new): complete the tx batch now. */
+			if (n == 0 && !got)
+				vsock_dev_flush_tx_notify(&b->dev);
+			if (tx_poll_update(b, got))
+				more = true;
+		}
 	}
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 	vsock_info("stopping: %llu packets from the guest, %llu to it, %llu bytes to the host, %llu to the guest, "
-		   "%llu dropped, %.3f s CPU",
+		   "%llu dropped; kicks tx %llu rx %llu, interrupts tx %llu rx %llu; %.3f s CPU",
 		   (unsigned long long) b->dev.stat_tx_pkts, (unsigned long long) b->dev.stat_rx_pkts,
 		   (unsigned long long) b->dev.stat_bytes_to_host, (unsigned long long) b->dev.stat_bytes_to_guest,
-		   (unsigned long long) b->dev.stat_dropped, (double) cpu.tv_sec + (double) cpu.tv_nsec / 1e9);
+		   (unsigned long long) b->dev.stat_dropped,
+		   (unsigned long long) b->dev.tx->stat_kicks, (unsigned long long) b->dev.rx->stat_kicks,
+		   (unsigned long long) b->dev.tx->stat_calls, (unsigned long long) b->dev.rx->stat_calls,
+		   (double) cpu.tv_sec + (double) cpu.tv_nsec / 1e9);
 	return 0;
 }
 

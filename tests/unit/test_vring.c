@@ -280,6 +280,32 @@ static void test_notify_respects_no_interrupt_flag(void **state)
 	assert_int_equal(read(efd, &v, 8), -1);
 }
 
+static void test_set_notify_writes_no_notify_flag_and_avail_pending_sees_unpopped_buffers(void **state)
+{
+	struct fake_guest *g = *state;
+	uint16_t *used = fg_ptr(g, FG_RING(1) + 0x2000);
+	struct vring_chain c;
+	uint16_t d = fg_take_desc(g, 1);
+
+	vring_set_notify(&g->vq[1], false);
+	assert_int_equal(le16toh(used[0]), VRING_USED_F_NO_NOTIFY);
+	assert_false(vring_avail_pending(&g->vq[1]));
+	/* the guest adds a buffer while kicks are off: no kick, but the recheck sees it */
+	fg_set_desc(g, 1, d, fg_alloc(g, 44), 44, 0, 0);
+	fg_publish(g, 1, d);
+	vring_set_notify(&g->vq[1], true);
+	assert_int_equal(le16toh(used[0]), 0);
+	assert_true(vring_avail_pending(&g->vq[1]));
+	assert_int_equal(vring_pop(&g->vq[1], &c), 1);
+	assert_false(vring_avail_pending(&g->vq[1]));
+	/* used index untouched by the flag writes */
+	assert_int_equal(le16toh(used[1]), 0);
+	/* a ring that is not ready reports nothing pending and ignores the flag */
+	g->vq[1].started = false;
+	fg_publish(g, 1, d);
+	assert_false(vring_avail_pending(&g->vq[1]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_size_must_be_a_power_of_two, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push_publishes_used_element_and_notify_signals_call_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_respects_no_interrupt_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_notify_writes_no_notify_flag_and_avail_pending_sees_unpopped_buffers, setup, teardown),
 	};
 	vsock_log_set_level(VSOCK_LOG_ERR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
