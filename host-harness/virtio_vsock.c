@@ -131,6 +131,7 @@ static struct vsock_conn *conn_new(struct vsock_dev *d, int fd, uint32_t host_po
 	c->fd = fd;
 	c->host_port = host_port;
 	c->guest_port = guest_port;
+	c->last_rw_ms = d->now_ms - VSOCK_POLL_QUIET_MS - 1;   /* has not sent yet */
 	d->conns[slot] = c;
 	d->n_conns++;
 	return c;

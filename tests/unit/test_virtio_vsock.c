@@ -324,6 +324,69 @@ static void test_slow_host_gets_no_tiny_credit_updates_and_guest_never_stays_stu
 	assert_true(last >= window / 4);
 }
 
+/* tx polling (vsock_backend.c) is fine for 1 MiB windows, but a connection with Linux's
+ * default 256 KiB window keeps kicks on from its first data until it has been quiet for
+ * VSOCK_POLL_QUIET_MS and its bytes are forwarded. */
+static void test_tx_polling_is_refused_while_a_small_window_connection_sends(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t chunk[VSOCK_MAX_PAYLOAD];
+	size_t read_total = 0;
+	int small = 4096;
+
+	vsock_dev_tick(&f->d, 1000);
+	assert_true(vsock_dev_tx_poll_ok(&f->d));          /* no connection */
+	connect_guest(f);                                   /* 256 KiB window */
+	assert_true(vsock_dev_tx_poll_ok(&f->d));          /* has not sent data */
+	fg_send(&f->g, fg_pkt(VSOCK_OP_RW, GUEST_PORT, LISTEN_PORT), "x", 1);
+	vsock_dev_process_tx(&f->d);
+	assert_int_equal(drain_peer(f, SIZE_MAX), 1);
+	assert_false(vsock_dev_tx_poll_ok(&f->d));
+	vsock_dev_tick(&f->d, 1000 + VSOCK_POLL_QUIET_MS);
+	assert_false(vsock_dev_tx_poll_ok(&f->d));
+	vsock_dev_tick(&f->d, 1000 + VSOCK_POLL_QUIET_MS + 1);
+	assert_true(vsock_dev_tx_poll_ok(&f->d));
+	/* quiet, but bytes still wait in our buffer because the host socket is full */
+	setsockopt(f->peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	for (unsigned i = 0; i < 4; i++) {
+		fg_send(&f->g, fg_pkt(VSOCK_OP_RW, GUEST_PORT, LISTEN_PORT), chunk, sizeof(chunk));
+		vsock_dev_process_tx(&f->d);
+	}
+	vsock_dev_tick(&f->d, 2000);
+	assert_false(vsock_dev_tx_poll_ok(&f->d));
+	for (int rounds = 0; rounds < 100000 && read_total < 4 * sizeof(chunk); rounds++) {
+		read_total += drain_peer(f, 4096);
+		vsock_dev_poke_all(&f->d);
+	}
+	assert_int_equal(read_total, 4 * sizeof(chunk));
+	assert_true(vsock_dev_tx_poll_ok(&f->d));
+}
+
+static void test_tx_polling_is_allowed_while_a_1_mib_window_connection_sends(void **state)
+{
+	struct fixture *f = *state;
+	struct vsock_pkt req = fg_pkt(VSOCK_OP_REQUEST, GUEST_PORT, LISTEN_PORT), p;
+	struct vsock_pkt rw = fg_pkt(VSOCK_OP_RW, GUEST_PORT, LISTEN_PORT);
+
+	vsock_dev_tick(&f->d, 1000);
+	req.buf_alloc = rw.buf_alloc = VSOCK_POLL_MIN_WINDOW;
+	fg_post_rx(&f->g, 8, 4096);
+	fg_send(&f->g, req, NULL, 0);
+	vsock_dev_process_tx(&f->d);
+	assert_int_equal(fg_recv(&f->g, &p, NULL, 0), 1);
+	assert_int_equal(p.op, VSOCK_OP_RESPONSE);
+	fg_send(&f->g, rw, "x", 1);
+	vsock_dev_process_tx(&f->d);
+	assert_int_equal(drain_peer(f, SIZE_MAX), 1);
+	assert_true(vsock_dev_tx_poll_ok(&f->d));
+	/* one byte under the minimum is a small window */
+	rw.buf_alloc = VSOCK_POLL_MIN_WINDOW - 1;
+	fg_send(&f->g, rw, "y", 1);
+	vsock_dev_process_tx(&f->d);
+	assert_int_equal(drain_peer(f, SIZE_MAX), 1);
+	assert_false(vsock_dev_tx_poll_ok(&f->d));
+}
+
 static void test_credit_request_is_answered_with_credit_update(void **state)
 {
 	struct fixture *f = *state;
@@ -617,6 +680,8 @@ int main(void)
 		T(test_guest_filling_its_credit_is_kept_and_credit_returns_as_host_reads),
 		T(test_credit_update_comes_when_a_quarter_of_the_guest_window_is_left),
 		T(test_slow_host_gets_no_tiny_credit_updates_and_guest_never_stays_stuck),
+		T(test_tx_polling_is_refused_while_a_small_window_connection_sends),
+		T(test_tx_polling_is_allowed_while_a_1_mib_window_connection_sends),
 		T(test_credit_request_is_answered_with_credit_update),
 		T(test_packets_with_wrong_cids_are_dropped_silently),
 		T(test_unknown_connection_gets_rst_but_rst_gets_no_answer),
