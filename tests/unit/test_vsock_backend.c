@@ -7,7 +7,13 @@
  *
  * The driver side follows virtio's notification rule: publish the avail index, full
  * fence, read used->flags, kick unless VRING_USED_F_NO_NOTIFY is set. Where a test says
- * "without a kick" it means the flag was set when the driver looked. */
+ * "without a kick" it means the flag was set when the driver looked.
+ *
+ * Timing: the backend's 1 ms idle time is shorter than a time slice on a loaded machine,
+ * so the test defines clock_gettime() (the backend is linked into this binary and reads
+ * CLOCK_MONOTONIC through it): it can stop the backend's clock, or run a step of the
+ * guest at an exact point of the loop (see the hook below). This thread's own clock is
+ * never touched. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
