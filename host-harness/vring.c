@@ -225,7 +225,8 @@ void vring_push(struct vring *vq, uint16_t head, uint32_t len)
 
 void vring_set_notify(struct vring *vq, bool on)
 {
-	if (!vq->used)
+	/* A stopped ring's memory belongs to the guest (and the next backend) again. */
+	if (!vring_ready(vq))
 		return;
 	__atomic_store_n(&vq->used[0], htole16(on ? 0 : VRING_USED_F_NO_NOTIFY), __ATOMIC_RELAXED);
 	/* Orders the flag before our next read of avail->idx; the driver publishes its avail

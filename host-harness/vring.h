@@ -81,7 +81,8 @@ void vring_push(struct vring *vq, uint16_t head, uint32_t len);
 /* Asks the guest to kick (on=true) or not to bother (VRING_USED_F_NO_NOTIFY in the used
  * ring's flags) when it adds buffers. Only a hint: a driver may kick anyway. After
  * turning kicks back on, call vring_avail_pending(): the guest may have added a buffer
- * while the flag was still set, and no kick will come for it. */
+ * while the flag was still set, and no kick will come for it. Does nothing unless the
+ * ring is ready (vring_ready()). */
 void vring_set_notify(struct vring *vq, bool on);
 /* The guest has made buffers available that we have not popped yet (ready rings only). */
 bool vring_avail_pending(const struct vring *vq);

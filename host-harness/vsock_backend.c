@@ -125,6 +125,8 @@ static void ring_stopped(void *ctx, unsigned idx)
 	struct vsock_backend *b = ctx;
 
 	b->stopped_since_start = true;
+	if (&b->vu.vq[idx] == b->dev.tx)
+		b->tx_polling = false;   /* its rings are the guest's again: write nothing there */
 	vsock_info("ring %u stopped", idx);
 }
 

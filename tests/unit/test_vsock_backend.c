@@ -609,6 +609,31 @@ static void test_packet_published_just_as_polling_ends_is_not_lost(void **state)
 	assert_int_equal(f->received, f->sent);
 }
 
+/* GET_VRING_BASE while polling: the stopped ring's memory is the guest's again, so the
+ * backend must not clear the flag there when its idle time runs out. */
+static void test_stopped_tx_ring_is_not_written(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t base[2] = { 1, 0 };
+	uint32_t hdr[3];
+	uint16_t *flags = ring_u16(f, 1, 0x2000);
+
+	guest_connect(f, 1024 * 1024);
+	assert_true(wait_for(f, not_polling, 200));
+	__atomic_store_n(&clock_frozen_ns, mono_ns(), __ATOMIC_RELEASE);
+	assert_true(tx_send(f, VSOCK_OP_RW, PKT_LEN, 1024 * 1024));
+	assert_true(wait_for(f, polling, 100));
+	host_expect_all(f, 2000);
+	vu_send(f, VHOST_USER_GET_VRING_BASE, 0, base, 8, -1);
+	assert_int_equal(recv(f->vu, hdr, 12, MSG_WAITALL), 12);
+	assert_int_equal(recv(f->vu, base, 8, MSG_WAITALL), 8);
+	assert_int_equal(base[0], 1);
+	__atomic_store_n(flags, htole16(0xabcd), __ATOMIC_RELEASE);
+	__atomic_store_n(&clock_frozen_ns, 0, __ATOMIC_RELEASE);
+	usleep(50000);
+	assert_int_equal(tx_used_flags(f), 0xabcd);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -617,6 +642,7 @@ int main(void)
 		T(test_streaming_with_a_1_mib_window_turns_kicks_off_and_packets_without_kicks_still_arrive),
 		T(test_streaming_with_the_default_256_kib_window_keeps_kicks_on),
 		T(test_packet_published_just_as_polling_ends_is_not_lost),
+		T(test_stopped_tx_ring_is_not_written),
 	};
 	vsock_log_set_level(VSOCK_LOG_ERR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
