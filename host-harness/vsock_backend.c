@@ -318,7 +318,7 @@ static int loop_wait(struct vsock_backend *b, struct epoll_event *evs, int max, 
 static bool tx_poll_update(struct vsock_backend *b, bool got)
 {
 	long long now = now_ns();
-	bool ok = vsock_dev_tx_poll_ok(&b->dev);
+	bool ok = !b->cfg.no_tx_poll && vsock_dev_tx_poll_ok(&b->dev);
 
 	if (got)
 		b->tx_last_ns = now;

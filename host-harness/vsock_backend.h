@@ -6,12 +6,14 @@
  * started right after. A guest reboot (rings restarted from index 0) drops every
  * connection. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vsock_backend_config {
 	const char *socket_path;   /* vhost-user socket we listen on */
 	const char *uds_path;      /* hybrid vsock: <uds> and <uds>_<port> */
 	uint64_t guest_cid;        /* 3 .. 0xfffffffe */
+	bool no_tx_poll;           /* take a kick per tx packet instead of polling (see .c) */
 };
 
 struct vsock_backend;
