@@ -427,6 +427,8 @@ static void guest_connect(struct fixture *f, uint32_t buf_alloc)
 
 /* ---- fixture ----------------------------------------------------------------------- */
 
+static bool setup_no_tx_poll;   /* the next setup() starts the backend with --no-tx-poll */
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -459,7 +461,7 @@ static int setup(void **state)
 	assert_int_equal(bind(f->listener, (struct sockaddr *) &a, sizeof(a)), 0);
 	assert_int_equal(listen(f->listener, 4), 0);
 	cfg = (struct vsock_backend_config) { .socket_path = f->sock_path, .uds_path = f->uds_path,
-					      .guest_cid = GUEST_CID };
+					      .guest_cid = GUEST_CID, .no_tx_poll = setup_no_tx_poll };
 	assert_int_equal(vsock_backend_start_thread(&cfg, &f->b), 0);
 	f->vu = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	strcpy(a.sun_path, f->sock_path);
@@ -561,6 +563,32 @@ static void test_streaming_with_the_default_256_kib_window_keeps_kicks_on(void *
 	assert_true(flags_stay_0(f, 10));
 }
 
+static int setup_without_polling(void **state)
+{
+	int r;
+
+	setup_no_tx_poll = true;
+	r = setup(state);
+	setup_no_tx_poll = false;
+	return r;
+}
+
+/* --no-tx-poll: a 1 MiB window streams, and still every packet is kicked. */
+static void test_no_tx_poll_keeps_kicks_on_for_a_1_mib_window(void **state)
+{
+	struct fixture *f = *state;
+
+	guest_connect(f, 1024 * 1024);
+	for (int i = 0; i < 12; i++) {
+		assert_true(tx_send(f, VSOCK_OP_RW, PKT_LEN, 1024 * 1024));
+		assert_true(wait_for(f, tx_all_used, 2000));
+		host_expect_all(f, 2000);
+		assert_true(flags_stay_0(f, 2));
+	}
+	assert_int_equal(f->kicks, 13);
+	assert_int_equal(f->received, 12 * PKT_LEN);
+}
+
 /* Runs on the backend's thread, between its last pass over tx and its decision to stop
  * polling: the guest publishes one more packet and sees the flag still set. */
 static bool hook_kicked;
@@ -643,6 +671,7 @@ int main(void)
 		T(test_streaming_with_the_default_256_kib_window_keeps_kicks_on),
 		T(test_packet_published_just_as_polling_ends_is_not_lost),
 		T(test_stopped_tx_ring_is_not_written),
+		cmocka_unit_test_setup_teardown(test_no_tx_poll_keeps_kicks_on_for_a_1_mib_window, setup_without_polling, teardown),
 	};
 	vsock_log_set_level(VSOCK_LOG_ERR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
