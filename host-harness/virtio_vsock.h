@@ -84,9 +84,9 @@ void vsock_dev_free(struct vsock_dev *d);
 #define VSOCK_RX_BATCH 1024
 bool vsock_dev_process_tx(struct vsock_dev *d);
 bool vsock_dev_process_rx(struct vsock_dev *d);
-/* tx completions are signalled in batches of VSOCK_TX_NOTIFY_BATCH; when the loop has
- * nothing else to do and one is pending, it calls vsock_dev_flush_tx_notify(). */
-#define VSOCK_TX_NOTIFY_BATCH 16
+/* tx completions are signalled once a quarter of the tx ring's size in chains waits
+ * (32 for QEMU's 128-entry ring); when the loop has nothing else to do and one is
+ * pending, it calls vsock_dev_flush_tx_notify(). */
 bool vsock_dev_tx_notify_pending(const struct vsock_dev *d);
 void vsock_dev_flush_tx_notify(struct vsock_dev *d);
 /* A watched host fd is ready (EPOLLIN/OUT/HUP/ERR); follow with vsock_dev_process_rx(). */

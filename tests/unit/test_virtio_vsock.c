@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -387,6 +388,34 @@ static void test_tx_polling_is_allowed_while_a_1_mib_window_connection_sends(voi
 	assert_false(vsock_dev_tx_poll_ok(&f->d));
 }
 
+/* tx completions: one interrupt per quarter of the ring (16 chains of the fake guest's
+ * 64), not one per packet; the rest when the loop flushes at idle. */
+static void test_tx_completions_are_signalled_once_per_quarter_of_the_ring(void **state)
+{
+	struct fixture *f = *state;
+	int efd = eventfd(0, EFD_NONBLOCK);
+	uint64_t v = 0;
+
+	assert_true(efd >= 0);
+	f->g.vq[1].call_fd = efd;
+	connect_guest(f);                        /* one chain: no interrupt yet */
+	assert_int_equal(read(efd, &v, 8), -1);
+	for (unsigned i = 2; i <= 16; i++) {
+		fg_send(&f->g, fg_pkt(VSOCK_OP_RW, GUEST_PORT, LISTEN_PORT), "z", 1);
+		vsock_dev_process_tx(&f->d);
+		assert_int_equal(read(efd, &v, 8), i == 16 ? 8 : -1);
+	}
+	assert_int_equal(v, 1);
+	assert_int_equal(f->g.vq[1].stat_calls, 1);
+	fg_send(&f->g, fg_pkt(VSOCK_OP_RW, GUEST_PORT, LISTEN_PORT), "z", 1);
+	vsock_dev_process_tx(&f->d);
+	assert_true(vsock_dev_tx_notify_pending(&f->d));
+	vsock_dev_flush_tx_notify(&f->d);
+	assert_int_equal(read(efd, &v, 8), 8);
+	assert_false(vsock_dev_tx_notify_pending(&f->d));
+	assert_int_equal(drain_peer(f, SIZE_MAX), 16);
+}
+
 static void test_credit_request_is_answered_with_credit_update(void **state)
 {
 	struct fixture *f = *state;
@@ -682,6 +711,7 @@ int main(void)
 		T(test_slow_host_gets_no_tiny_credit_updates_and_guest_never_stays_stuck),
 		T(test_tx_polling_is_refused_while_a_small_window_connection_sends),
 		T(test_tx_polling_is_allowed_while_a_1_mib_window_connection_sends),
+		T(test_tx_completions_are_signalled_once_per_quarter_of_the_ring),
 		T(test_credit_request_is_answered_with_credit_update),
 		T(test_packets_with_wrong_cids_are_dropped_silently),
 		T(test_unknown_connection_gets_rst_but_rst_gets_no_answer),
