@@ -497,21 +497,27 @@ static int teardown(void **state)
 
 /* ---- tests ----------------------------------------------------------------------- */
 
+/* A 1 MiB-window connection sends one kicked packet and the backend starts polling. From
+ * before that packet on the backend's clock stands still: it cannot reach its 1 ms idle
+ * time, so it polls until the test sets clock_frozen_ns to 0, and every packet the test
+ * sends meanwhile finds the flag set, whatever the scheduler does to this thread. */
+static void start_polling_on_a_frozen_clock(struct fixture *f)
+{
+	guest_connect(f, 1024 * 1024);
+	/* the flag may still be set from the REQUEST; let it settle */
+	assert_true(wait_for(f, not_polling, 200));
+	__atomic_store_n(&clock_frozen_ns, mono_ns(), __ATOMIC_RELEASE);
+	assert_true(tx_send(f, VSOCK_OP_RW, PKT_LEN, 1024 * 1024));
+	assert_true(wait_for(f, polling, 100));
+	host_expect_all(f, 2000);
+}
+
 static void test_streaming_with_a_1_mib_window_turns_kicks_off_and_packets_without_kicks_still_arrive(void **state)
 {
 	struct fixture *f = *state;
 	unsigned kicks;
 
-	guest_connect(f, 1024 * 1024);
-	/* the flag may still be set from the REQUEST; let it settle */
-	assert_true(wait_for(f, not_polling, 200));
-	/* The backend's clock stands still from before this packet on: it cannot reach its
-	 * 1 ms idle time, so it polls until the clock moves again, and every packet below
-	 * finds the flag set, whatever the scheduler does to this thread. */
-	__atomic_store_n(&clock_frozen_ns, mono_ns(), __ATOMIC_RELEASE);
-	assert_true(tx_send(f, VSOCK_OP_RW, PKT_LEN, 1024 * 1024));
-	assert_true(wait_for(f, polling, 100));
-	host_expect_all(f, 2000);
+	start_polling_on_a_frozen_clock(f);
 	kicks = f->kicks;
 	for (int i = 0; i < 8; i++)
 		assert_false(tx_send(f, VSOCK_OP_RW, PKT_LEN, 1024 * 1024));
@@ -646,12 +652,7 @@ static void test_stopped_tx_ring_is_not_written(void **state)
 	uint32_t hdr[3];
 	uint16_t *flags = ring_u16(f, 1, 0x2000);
 
-	guest_connect(f, 1024 * 1024);
-	assert_true(wait_for(f, not_polling, 200));
-	__atomic_store_n(&clock_frozen_ns, mono_ns(), __ATOMIC_RELEASE);
-	assert_true(tx_send(f, VSOCK_OP_RW, PKT_LEN, 1024 * 1024));
-	assert_true(wait_for(f, polling, 100));
-	host_expect_all(f, 2000);
+	start_polling_on_a_frozen_clock(f);
 	vu_send(f, VHOST_USER_GET_VRING_BASE, 0, base, 8, -1);
 	assert_int_equal(recv(f->vu, hdr, 12, MSG_WAITALL), 12);
 	assert_int_equal(recv(f->vu, base, 8, MSG_WAITALL), 8);
