@@ -24,8 +24,9 @@
  * the vCPU's time at full speed under TCG (perf, bench/README.md). So once a packet
  * arrives we set VRING_USED_F_NO_NOTIFY and look at the tx ring every TX_POLL_NS
  * ourselves, and after TX_POLL_IDLE_NS without a packet we ask for kicks again and
- * recheck the ring (vring_set_notify()). The guest can run ahead by its credit, at least
- * 64 KiB, far longer than one poll interval at any speed it reaches here. */
+ * recheck the ring (vring_set_notify()). Only while vsock_dev_tx_poll_ok(): then the
+ * guest has 256 KiB of credit left when it asks for an update, more than two poll
+ * intervals at the ~650 MiB/s it reaches here, so a packet seen late does not stall it. */
 #define TX_POLL_NS      200000LL
 #define TX_POLL_IDLE_NS 1000000LL
 
@@ -42,6 +43,7 @@ struct vsock_backend {
 	bool stopped_since_start;       /* a GET_VRING_BASE happened since the rings last ran */
 	bool work;                      /* rings need a look */
 	bool tx_polling;                /* tx kicks are off; we poll (TX_POLL_NS) */
+	bool no_pwait2;                 /* the kernel lacks epoll_pwait2() */
 	long long tx_last_ns;           /* when the last tx chain arrived */
 	struct vhost_user_dev vu;
 	struct vsock_dev dev;
@@ -299,15 +301,14 @@ static long long loop_timeout(const struct vsock_backend *b, bool more)
  * older than 5.11. */
 static int loop_wait(struct vsock_backend *b, struct epoll_event *evs, int max, long long timeout_ns)
 {
-	static bool no_pwait2;
 	struct timespec ts = { .tv_sec = timeout_ns / 1000000000LL, .tv_nsec = timeout_ns % 1000000000LL };
 
-	if (!no_pwait2) {
+	if (!b->no_pwait2) {
 		int n = epoll_pwait2(b->epoll_fd, evs, max, &ts, NULL);
 
 		if (n >= 0 || errno != ENOSYS)
 			return n;
-		no_pwait2 = true;
+		b->no_pwait2 = true;
 	}
 	return epoll_wait(b->epoll_fd, evs, max, (int) ((timeout_ns + 999999) / 1000000));
 }
