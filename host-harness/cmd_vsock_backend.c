@@ -35,8 +35,8 @@ static void usage(FILE *f)
 	      "  --guest-cid N     the guest's CID, 3..4294967294\n"
 	      "  --no-tx-poll      take the guest's kick for every packet it sends; by default, while\n"
 	      "                    a connection with a 1 MiB window streams, the backend turns kicks\n"
-	      "                    off and looks at the ring every 200 us (less guest CPU per byte,\n"
-	      "                    up to 200 us more latency)\n"
+	      "                    off and looks at the ring every 80 us (less guest CPU per byte,\n"
+	      "                    up to 80 us more latency)\n"
 	      "  --verbose         log connections (twice: every vhost-user message); the exit line\n"
 	      "                    counts packets, kicks and interrupts\n"
 	      "Runs until SIGINT or SIGTERM.\n", f);

@@ -25,9 +25,11 @@
  * arrives we set VRING_USED_F_NO_NOTIFY and look at the tx ring every TX_POLL_NS
  * ourselves, and after TX_POLL_IDLE_NS without a packet we ask for kicks again and
  * recheck the ring (vring_set_notify()). Only while vsock_dev_tx_poll_ok(): then the
- * guest has 256 KiB of credit left when it asks for an update, more than two poll
- * intervals at the ~650 MiB/s it reaches here, so a packet seen late does not stall it. */
-#define TX_POLL_NS      200000LL
+ * guest has 256 KiB of credit left when it asks for an update, several poll intervals at
+ * the ~700 MiB/s it reaches here, so a packet seen late does not stall it. 80 us against
+ * 200 us, paired in one boot over 496 rounds: 2-4% more throughput, 1.5-2.5% less vCPU
+ * time per byte, the same backend CPU per byte (its passes find fewer packets each). */
+#define TX_POLL_NS      80000LL
 #define TX_POLL_IDLE_NS 1000000LL
 
 enum tag_kind { TAG_STOP = 1, TAG_VHOST_LISTEN, TAG_VHOST_CONN, TAG_KICK, TAG_UDS_LISTEN, TAG_HANDSHAKE, TAG_HOST };
