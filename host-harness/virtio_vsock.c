@@ -236,10 +236,13 @@ static void maybe_credit_update(struct vsock_conn *c)
 
 bool vsock_dev_tx_poll_ok(const struct vsock_dev *d)
 {
-	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+	for (unsigned i = 0, seen = 0; i < VSOCK_MAX_CONNS && seen < d->n_conns; i++) {
 		const struct vsock_conn *c = d->conns[i];
 
-		if (c && conn_window(c) < VSOCK_POLL_MIN_WINDOW &&
+		if (!c)
+			continue;
+		seen++;
+		if (conn_window(c) < VSOCK_POLL_MIN_WINDOW &&
 		    (c->buf_len > 0 || d->now_ms - c->last_rw_ms <= VSOCK_POLL_QUIET_MS))
 			return false;
 	}

@@ -320,9 +320,13 @@ static int loop_wait(struct vsock_backend *b, struct epoll_event *evs, int max, 
  * needs another look right away. */
 static bool tx_poll_update(struct vsock_backend *b, bool got)
 {
-	long long now = now_ns();
-	bool ok = !b->cfg.no_tx_poll && vsock_dev_tx_poll_ok(&b->dev);
+	long long now;
+	bool ok;
 
+	if (!got && !b->tx_polling)
+		return false;   /* the common idle pass: nothing to decide */
+	now = now_ns();
+	ok = !b->cfg.no_tx_poll && vsock_dev_tx_poll_ok(&b->dev);
 	if (got)
 		b->tx_last_ns = now;
 	if (!b->tx_polling) {
