@@ -370,8 +370,10 @@ int vsock_backend_run(struct vsock_backend *b)
 		} else
 			more = false;
 		if (b->connected) {
-			/* Idle (a timeout with nothing new): complete the tx batch now. */
-			if (n == 0 && !got)
+			/* Idle (a timeout with nothing new): complete the tx batch now. An empty
+			 * poll is not idle: the guest is between packets, and the batch waits
+			 * for a quarter of the ring or for polling to end. */
+			if (n == 0 && !got && !b->tx_polling)
 				vsock_dev_flush_tx_notify(&b->dev);
 			if (tx_poll_update(b, got))
 				more = true;
