@@ -1,11 +1,13 @@
 # credscope build. `make` builds build/bin/*, `make check` runs every test.
 #
 # Sources are found by convention so that adding a module needs no edit here:
-#   common/*.c                      linked into everything
-#   guest-agent/*.c                 the agent; guest-agent/main.c holds its main()
-#   host-harness/*.c                host side; harness_main.c and launch_main.c hold main()s
+#   common/**/*.c                   linked into every binary
+#   guest-agent/**/*.c              the agent; guest-agent/main.c holds its main()
+#   host-harness/**/*.c             host side; host-harness/cmd/{harness,launch}_main.c hold main()s
 #   tests/unit/test_*.c             one cmocka binary each, linked against the libraries
 #   tests/fuzz/fuzz_*.c             one libFuzzer target each (clang)
+# Every object records the headers it read (-MMD -MP), so touching a header rebuilds
+# exactly the objects that include it. docs/architecture.md says which folder is which.
 
 VERSION      := 0.1.0
 PREFIX       ?= /usr/local
@@ -17,26 +19,30 @@ CC           ?= cc
 CLANG        ?= clang
 FUZZ_SECONDS ?= 60
 
-PKGS      := jansson libcrypto blkid
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CURL_LIBS  := $(shell pkg-config --libs libcurl 2>/dev/null)
+# Each binary links only what it uses: the agent (which runs in guests) no libcurl, the
+# host binaries no libblkid.
+GUEST_PKGS := jansson libcrypto blkid
+HOST_PKGS  := jansson libcrypto libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags jansson libcrypto blkid libcurl 2>/dev/null)
+GUEST_LIBS := $(shell pkg-config --libs $(GUEST_PKGS) 2>/dev/null)
+HOST_LIBS  := $(shell pkg-config --libs $(HOST_PKGS) 2>/dev/null)
+ALL_LIBS   := $(shell pkg-config --libs $(GUEST_PKGS) $(HOST_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
+DEPFLAGS  = -MMD -MP
 CPPFLAGS += -D_GNU_SOURCE -DCREDSCOPE_VERSION='"$(VERSION)"' -Icommon -Iguest-agent -Ihost-harness
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS)
-GUEST_LIBS := $(PKG_LIBS)
-LDLIBS   += $(PKG_LIBS) $(CURL_LIBS)
 
 .SECONDEXPANSION:
 .SECONDARY:
 B := build
-COMMON_SRC := $(sort $(wildcard common/*.c))
-GUEST_SRC  := $(filter-out guest-agent/main.c,$(sort $(wildcard guest-agent/*.c)))
-HOST_MAINS := host-harness/harness_main.c host-harness/launch_main.c
-HOST_SRC   := $(filter-out $(HOST_MAINS),$(sort $(wildcard host-harness/*.c)))
+find_c = $(sort $(shell find $(1) -name '*.c' 2>/dev/null))
+COMMON_SRC := $(call find_c,common)
+GUEST_SRC  := $(filter-out guest-agent/main.c,$(call find_c,guest-agent))
+HOST_MAINS := host-harness/cmd/harness_main.c host-harness/cmd/launch_main.c
+HOST_SRC   := $(filter-out $(HOST_MAINS),$(call find_c,host-harness))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
@@ -45,24 +51,27 @@ HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 objs = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
 
 LIBS_OF = $(B)/$(1)/libcredscope-guest.a $(B)/$(1)/libcredscope-host.a $(B)/$(1)/libcredscope-common.a
+HOST_LIBS_OF = $(B)/$(1)/libcredscope-host.a $(B)/$(1)/libcredscope-common.a
 
 BINS := $(B)/bin/credscope $(B)/bin/credscope-harness $(B)/bin/credscope-launch
 
-.PHONY: all check unit unit-asan fuzz integration images demo bench install clean man distclean
+.PHONY: all check unit unit-asan fuzz integration images images-for-check demo bench install clean man distclean
 all: $(BINS) $(patsubst tests/helpers/%.c,$(B)/bin/%,$(HELPER_SRC))
 
 # ---- normal build --------------------------------------------------------
-$(B)/std/%.o: %.c $(wildcard */*.h)
+$(B)/std/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/asan/%.o: %.c $(wildcard */*.h)
+$(B)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -c -o $@ $<
 
-$(B)/fuzz/%.o: %.c $(wildcard */*.h)
+$(B)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -g -O1 $(PKG_CFLAGS) -DCREDSCOPE_FUZZING -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+	$(CLANG) $(CPPFLAGS) $(DEPFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -g -O1 $(PKG_CFLAGS) -DCREDSCOPE_FUZZING -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 $(B)/%/libcredscope-common.a: $$(call objs,$$*,$(COMMON_SRC))
 	@rm -f $@; ar rcs $@ $^
@@ -71,20 +80,19 @@ $(B)/%/libcredscope-guest.a: $$(call objs,$$*,$(GUEST_SRC))
 $(B)/%/libcredscope-host.a: $$(call objs,$$*,$(HOST_SRC))
 	@rm -f $@; ar rcs $@ $^
 
-# the agent runs in guests: it links only what the images carry (no libcurl)
 $(B)/bin/credscope: $(B)/std/guest-agent/main.o $(B)/std/libcredscope-guest.a $(B)/std/libcredscope-common.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(GUEST_LIBS)
-$(B)/bin/credscope-harness: $(B)/std/host-harness/harness_main.o $(call LIBS_OF,std)
+$(B)/bin/credscope-harness: $(B)/std/host-harness/cmd/harness_main.o $(call HOST_LIBS_OF,std)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
-$(B)/bin/credscope-launch: $(B)/std/host-harness/launch_main.o $(call LIBS_OF,std)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(HOST_LIBS)
+$(B)/bin/credscope-launch: $(B)/std/host-harness/cmd/launch_main.o $(call HOST_LIBS_OF,std)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(HOST_LIBS)
 # small test helpers (fake servers, fixture generators) used by integration tests
 $(B)/bin/%: $(B)/std/tests/helpers/%.o $(call LIBS_OF,std)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LIBS)
 
 # ---- unit tests (cmocka), plain and with ASan/UBSan ----------------------
 UNIT_STD  := $(patsubst tests/unit/%.c,$(B)/tests/std/%,$(UNIT_SRC))
@@ -92,10 +100,10 @@ UNIT_ASAN := $(patsubst tests/unit/%.c,$(B)/tests/asan/%,$(UNIT_SRC))
 
 $(B)/tests/std/%: $(B)/std/tests/unit/%.o $(call LIBS_OF,std)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LIBS) $(CMOCKA_LIBS)
 $(B)/tests/asan/%: $(B)/asan/tests/unit/%.o $(call LIBS_OF,asan)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fsanitize=address,undefined -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) -fsanitize=address,undefined -o $@ $^ $(ALL_LIBS) $(CMOCKA_LIBS)
 
 unit: $(UNIT_STD) all
 	@tests/run-unit std $(UNIT_STD)
@@ -106,7 +114,7 @@ unit-asan: $(UNIT_ASAN) all
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz-bin/%,$(FUZZ_SRC))
 $(B)/fuzz-bin/%: $(B)/fuzz/tests/fuzz/%.o $(call LIBS_OF,fuzz)
 	@mkdir -p $(dir $@)
-	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(ALL_LIBS)
 fuzz: $(FUZZ_BINS)
 	@tests/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
 

@@ -97,9 +97,3 @@ bool digest_equal(const char *a, const char *b)
 		return false;
 	return CRYPTO_memcmp(a, b, la) == 0;
 }
-
-void secret_clear(void *p, size_t len)
-{
-	if (p && len)
-		OPENSSL_cleanse(p, len);
-}

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "secret.h"   /* secret_clear(): digest callers clear what they hashed */
+
 #define DIGEST_HEX_LEN 64   /* hex characters of a SHA-256 digest, without NUL */
 
 /* out must hold DIGEST_HEX_LEN + 1 bytes. Return 0 or -EIO. */
@@ -23,5 +25,4 @@ int random_bytes(void *buf, size_t len);
 /* Constant-time comparison of two equal-length hex digests. */
 bool digest_equal(const char *a, const char *b);
 
-/* Overwrites len bytes so the compiler cannot elide it; NULL is fine. */
-void secret_clear(void *p, size_t len);
+

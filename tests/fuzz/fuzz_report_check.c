@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "case.h"
-#include "report_check.h"
+#include "runner/case.h"
+#include "runner/report_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

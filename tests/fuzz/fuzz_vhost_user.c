@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vhost_user.h"
-#include "vsock_log.h"
+#include "vsock/vhost_user.h"
+#include "vsock/vsock_log.h"
 
 static void cb_kick(void *ctx, unsigned idx, int old_fd, int new_fd) { }
 static void cb_ring(void *ctx, unsigned idx) { }

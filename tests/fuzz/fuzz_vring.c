@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "guest_memory.h"
-#include "virtio_vsock.h"
-#include "vring.h"
-#include "vsock_log.h"
+#include "vsock/guest_memory.h"
+#include "vsock/virtio_vsock.h"
+#include "vsock/vring.h"
+#include "vsock/vsock_log.h"
 
 #define RAM_GPA  0x10000ull
 #define RAM_SIZE 0x10000u

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "frame.h"
-#include "hybrid_vsock.h"
+#include "vsock/hybrid_vsock.h"
 #include "vsock_test_io.h"
 
 static const char *uds;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "case.h"
+#include "runner/case.h"
 #include "digest.h"
 
 static int parse(const char *json, struct test_case *tc, char **err)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "case_manifest.h"
+#include "runner/case_manifest.h"
 #include "digest.h"
 #include "manifest.h"
 

@@ -19,11 +19,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "case.h"
-#include "ch_runner.h"
-#include "cloud_hypervisor.h"
-#include "result.h"
-#include "runner.h"
+#include "runner/case.h"
+#include "runner/ch_runner.h"
+#include "hypervisor/cloud_hypervisor.h"
+#include "output/result.h"
+#include "runner/runner.h"
 
 #define CANARY "canary-7f3e9a1c-secret"
 #define CANARY_B64 "Y2FuYXJ5LTdmM2U5YTFjLXNlY3JldA==" /* base64 of CANARY */

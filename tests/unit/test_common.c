@@ -15,7 +15,7 @@
 #include "frame.h"
 #include "jsonutil.h"
 #include "manifest.h"
-#include "report_check.h"
+#include "runner/report_check.h"
 #include "strutil.h"
 
 #define SHA_FOO "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9" /* sha256("bar") */

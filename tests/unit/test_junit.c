@@ -9,9 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "junit.h"
-#include "tap.h"
-#include "textsafe.h"
+#include "output/junit.h"
+#include "output/tap.h"
+#include "output/textsafe.h"
 
 static char *capture_junit(const struct case_result *r, size_t n)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "libvirt_xml.h"
+#include "hypervisor/libvirt_xml.h"
 
 #define SECRET "s3cr3t-value"
 

@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "console.h"
-#include "qemu.h"
+#include "runner/console.h"
+#include "hypervisor/qemu.h"
 
 static char *joined(const struct qemu_vm *vm)
 {

@@ -15,7 +15,7 @@
 #include "digest.h"
 #include "frame.h"
 #include "report.h"
-#include "report_check.h"
+#include "runner/report_check.h"
 #include "transport.h"
 
 #define CANARY "CANARY-7f3e91-do-not-leak"

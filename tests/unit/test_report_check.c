@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "case.h"
+#include "runner/case.h"
 #include "digest.h"
-#include "report_check.h"
+#include "runner/report_check.h"
 
 #define H1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define H2 "2222222222222222222222222222222222222222222222222222222222222222"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "shard.h"
+#include "runner/shard.h"
 
 static void test_shard_spec_parses_index_and_count(void **state)
 {

@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vhost_user.h"
-#include "vsock_log.h"
+#include "vsock/vhost_user.h"
+#include "vsock/vsock_log.h"
 
 #define RAM_SIZE (1u << 20)
 

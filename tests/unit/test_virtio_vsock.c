@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "vsock_fake_guest.h"
-#include "vsock_log.h"
+#include "vsock/vsock_log.h"
 
 #define LISTEN_PORT 5123
 #define GUEST_PORT  40000

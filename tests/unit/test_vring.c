@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "vsock_fake_guest.h"
-#include "vsock_log.h"
+#include "vsock/vsock_log.h"
 
 static int setup(void **state)
 {

@@ -33,11 +33,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vhost_user.h"
-#include "virtio_vsock.h"
-#include "vring.h"
-#include "vsock_backend.h"
-#include "vsock_log.h"
+#include "vsock/vhost_user.h"
+#include "vsock/virtio_vsock.h"
+#include "vsock/vring.h"
+#include "vsock/vsock_backend.h"
+#include "vsock/vsock_log.h"
 
 #define RAM_SIZE    (4u * 1024u * 1024u)
 #define RAM_QVA     0x7f3400000000ull       /* where "QEMU" has guest RAM mapped */

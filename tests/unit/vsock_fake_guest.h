@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest_memory.h"
-#include "virtio_vsock.h"
-#include "vring.h"
+#include "vsock/guest_memory.h"
+#include "vsock/virtio_vsock.h"
+#include "vsock/vring.h"
 
 #define FG_BASE     0x100000ull
 #define FG_SIZE     (4u * 1024u * 1024u)

@@ -1,0 +1,87 @@
+/* junit: JUnit XML writer. */
+#include "output/junit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output/textsafe.h"
+
+static void put_xml(FILE *f, const char *s, bool keep_newlines)
+{
+	char *t = text_sanitize(s, strlen(s), keep_newlines);
+	for (const char *p = t ? t : "?"; *p; p++) {
+		switch (*p) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		default: fputc(*p, f);
+		}
+	}
+	free(t);
+}
+
+static void put_case(FILE *f, const struct case_result *r)
+{
+	fputs("  <testcase classname=\"credscope.", f);
+	put_xml(f, r->image, false);
+	fputs("\" name=\"", f);
+	put_xml(f, r->case_name, false);
+	fputs(" on ", f);
+	put_xml(f, r->image, false);
+	fprintf(f, "\" time=\"%.3f\">\n", r->seconds);
+	if (r->skipped) {
+		fputs("    <skipped message=\"", f);
+		put_xml(f, r->skip_reason ? r->skip_reason : "skipped", false);
+		fputs("\"/>\n", f);
+	} else if (!r->ok) {
+		fprintf(f, "    <failure type=\"%s\" message=\"", case_outcome_name(r->got));
+		put_xml(f, r->diagnosis ? r->diagnosis : "", false);
+		fprintf(f, "\">expected %s, got %s\nphase: ", case_outcome_name(r->expected), case_outcome_name(r->got));
+		put_xml(f, r->phase ? r->phase : "?", false);
+		fputs("\nlog: ", f);
+		put_xml(f, r->log_path ? r->log_path : "(none)", false);
+		fputs("\nlast console lines:\n", f);
+		put_xml(f, r->console_tail ? r->console_tail : "", true);
+		fputs("</failure>\n", f);
+	}
+	fputs("  </testcase>\n", f);
+}
+
+int junit_write(FILE *f, const char *suite, const struct case_result *results, size_t n, double seconds)
+{
+	size_t failures = 0, skipped = 0;
+	for (size_t i = 0; i < n; i++) {
+		skipped += results[i].skipped;
+		failures += !results[i].skipped && !results[i].ok;
+	}
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n <testsuite name=\"", f);
+	put_xml(f, suite, false);
+	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n", n, failures,
+		skipped, seconds);
+	for (size_t i = 0; i < n; i++)
+		put_case(f, &results[i]);
+	fputs(" </testsuite>\n</testsuites>\n", f);
+	return ferror(f) ? -EIO : 0;
+}
+
+int junit_write_file(const char *path, const char *suite, const struct case_result *results, size_t n, double seconds)
+{
+	char *tmp;
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	FILE *f = fopen(tmp, "we");
+	int r = f ? junit_write(f, suite, results, n, seconds) : -errno;
+	if (f && fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}

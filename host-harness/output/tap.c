@@ -1,0 +1,70 @@
+/* tap: TAP 13 writer. */
+#include "output/tap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/textsafe.h"
+
+void tap_plan(FILE *f, size_t n)
+{
+	fprintf(f, "TAP version 13\n1..%zu\n", n);
+	fflush(f);
+}
+
+/* A TAP description: sanitized, and '#' escaped so it does not start a directive. */
+static void put_desc(FILE *f, const char *s)
+{
+	char *t = text_sanitize(s, strlen(s), false);
+	for (const char *p = t ? t : "?"; *p; p++) {
+		if (*p == '#' || *p == '\\')
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+	free(t);
+}
+
+/* A YAML double-quoted scalar. */
+static void put_yaml(FILE *f, const char *key, const char *s)
+{
+	char *t = text_sanitize(s, strlen(s), true);
+	fprintf(f, "  %s: \"", key);
+	for (const char *p = t ? t : "?"; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*p, f);
+	}
+	fputs("\"\n", f);
+	free(t);
+}
+
+void tap_result(FILE *f, size_t number, const struct case_result *r)
+{
+	fprintf(f, "%s %zu - ", r->ok || r->skipped ? "ok" : "not ok", number);
+	put_desc(f, r->case_name);
+	fputs(" on ", f);
+	put_desc(f, r->image);
+	if (r->skipped) {
+		fputs(" # SKIP ", f);
+		put_desc(f, r->skip_reason ? r->skip_reason : "skipped");
+		fputc('\n', f);
+		fflush(f);
+		return;
+	}
+	fprintf(f, " # %.1f s, %s, %s\n", r->seconds, r->accel ? r->accel : "?", r->transport ? r->transport : "?");
+	if (!r->ok) {
+		fputs("  ---\n", f);
+		fprintf(f, "  expected: %s\n  got: %s\n", case_outcome_name(r->expected), case_outcome_name(r->got));
+		put_yaml(f, "diagnosis", r->diagnosis ? r->diagnosis : "");
+		put_yaml(f, "phase", r->phase ? r->phase : "");
+		if (r->log_path)
+			put_yaml(f, "log", r->log_path);
+		if (r->console_tail)
+			put_yaml(f, "console", r->console_tail);
+		fputs("  ...\n", f);
+	}
+	fflush(f);
+}

@@ -1,0 +1,98 @@
+/* report_check: the host's side of the report (docs/report.md). Two pure steps:
+ *
+ * report_parse() reads the guest's report as hostile input: strictly, once. Unknown or
+ * missing fields, wrong types, out-of-range numbers, malformed digests and oversized
+ * strings are errors naming the field ("sources[3].length: ..."). jansson already rejects
+ * invalid UTF-8, NUL bytes and duplicate keys.
+ *
+ * report_judge() is the host's own verdict: it recomputes nothing from the guest's claims
+ * but compares the HMACs the guest saw with the HMACs of the bytes the host itself sent,
+ * checks the expected fates, and then requires the agent's verdict to agree with it.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runner/case.h"
+#include "digest.h"
+
+#define REPORT_STRING_MAX 65536u
+#define REPORT_LIST_MAX 100000u
+
+struct report_source {
+	char *source, *origin, *name, *fate, *detail;   /* name, detail may be NULL */
+	uint64_t length;
+	bool binary;
+};
+
+struct report_cred {
+	char *name, *mode, *source;
+	uint64_t size;
+	int64_t uid, gid;
+	bool has_hmac;
+	char hmac[DIGEST_HEX_LEN + 1];
+};
+
+struct report_finding {
+	char *name, *kind, *rule, *message;              /* name, rule may be NULL */
+};
+
+struct report {
+	char *agent_version;
+	int64_t systemd_version;
+	bool systemd_detected;
+	char *kernel;
+	char *manifest_source;
+	char manifest_sha256[DIGEST_HEX_LEN + 1];
+	bool env_container, env_confidential_vm, env_credentials_dir_preset, env_import_disabled;
+	bool env_dmi_sysfs, env_fw_cfg;
+	int64_t env_page_size;
+	char *store_path, *store_fs;
+	bool store_exists, store_secure, store_read_only;
+	struct report_source *sources;
+	size_t n_sources;
+	struct report_cred *creds;
+	size_t n_creds;
+	struct report_finding *findings;
+	size_t n_findings;
+	char *verdict;                                   /* pass, fail, error */
+};
+
+int report_parse(const char *buf, size_t len, struct report *out, char **error);
+void report_free(struct report *r);
+/* Finds a credential by the host's (unescaped) name; see report_name_is(). */
+const struct report_cred *report_find_cred(const struct report *r, const char *name);
+/* The agent escapes names to printable ASCII ("\xNN" for bytes outside 0x20..0x7e). */
+bool report_name_is(const char *reported, const char *host);
+
+/* What the host sent for one name: the winner by systemd's order (fw_cfg, SMBIOS,
+ * cmdline), with the host's own HMAC of the exact bytes. */
+struct sent_cred {
+	const char *name;
+	enum cred_via via;
+	size_t len;
+	char hmac[DIGEST_HEX_LEN + 1];
+};
+
+struct judge_input {
+	const struct case_view *view;
+	const struct sent_cred *sent;
+	size_t n_sent;
+	const char *machine;
+	const char *manifest_sha256;     /* of the manifest bytes the host wrote */
+};
+
+struct judgement {
+	enum case_outcome verdict;       /* OUTCOME_PASS or OUTCOME_FAIL */
+	char **problems;                 /* one sentence each */
+	size_t n_problems;
+	bool agent_agrees;
+};
+
+int report_judge(const struct report *r, const struct judge_input *in, struct judgement *out);
+/* Adds one problem sentence (printf-style); returns 0 or -ENOMEM. */
+int judgement_add(struct judgement *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* All problems joined with "; " (malloc'd), or NULL when there are none. */
+char *judgement_text(const struct judgement *j);
+void judgement_free(struct judgement *j);

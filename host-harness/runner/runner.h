@@ -1,0 +1,35 @@
+/* runner: one case on one image flavor, start to finish. Private 0700 directory, fresh
+ * HMAC key, manifest disk, QEMU with the credentials (memfds), the report over the chosen
+ * transport, the host's verdict, stop, cleanup. Nothing survives it unless --keep: no
+ * QEMU process, no directory, no socket. Thread-safe: the harness runs several at once;
+ * each only touches its own struct run_live slot (atomics) and its result. */
+#pragma once
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "runner/case.h"
+#include "output/result.h"
+
+struct run_opts {
+	const char *qemu_binary;
+	const char *accel;            /* kvm or tcg (already probed) */
+	const char *image_dir;
+	const char *transport;        /* serial or vsock */
+	const char *log_dir;          /* where failing runs' console logs are copied */
+	const char *self_exe;         /* this binary, for `vsock-backend` */
+	bool keep;
+	unsigned memory_mb;
+	atomic_int *stop;             /* set by the signal handler thread */
+};
+
+struct run_live {
+	atomic_int active;
+	atomic_int phase;             /* enum boot_phase, or -1 while preparing */
+	long long start_ms;
+	const char *case_name, *image;
+};
+
+void run_case(const struct run_opts *o, const struct test_case *tc, const char *image, struct run_live *live,
+	      struct case_result *res);
+long long mono_ms(void);
