@@ -12,5 +12,6 @@ void secret_clear(void *p, size_t len);
 /* secret_clear() then free(). */
 void secret_free(void *p, size_t len);
 
-/* file_read_bounded(AT_FDCWD, PATH, MAX, ...): the errors of common/fileio.h. */
+/* file_read_bounded(AT_FDCWD, PATH, MAX, ...) with its errors (common/fileio.h); defined in
+ * fileio.c. */
 int secret_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len);
