@@ -122,9 +122,16 @@ fuzz: $(FUZZ_BINS)
 integration: all
 	@tests/run-integration
 
+# The VM tests boot these flavors; `make check` builds (or confirms up to date, by input
+# hash) their images as a step of its own, before the tests, and says so.
+CHECK_FLAVORS ?= bookworm trixie
+images-for-check: $(B)/bin/credscope
+	@echo "== images: make check boots $(CHECK_FLAVORS) (vm-images/out/); building what is missing or stale"
+	@vm-images/build $(CHECK_FLAVORS) || echo "== images: vm-images/build failed (see above); the VM tests will say which image is missing"
+
 check: all
 	@rm -f $(B)/results.txt
-	@$(MAKE) --no-print-directory -k unit unit-asan fuzz integration; rc=$$?; tests/summarize $(B)/results.txt; exit $$rc
+	@$(MAKE) --no-print-directory -k unit unit-asan fuzz images-for-check integration; rc=$$?; tests/summarize $(B)/results.txt; exit $$rc
 
 images: $(B)/bin/credscope
 	@vm-images/build $(if $(FLAVOR),$(FLAVOR),bookworm trixie)

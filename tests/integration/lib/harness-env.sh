@@ -1,6 +1,7 @@
 # Sourced by tests/integration/harness-*.test: common setup for tests that boot VMs.
 # Sets H (harness), L (launcher), IMGDIR, FLAVORS, WORK (a private directory removed at
-# exit). Exits 77 when QEMU or the images are missing, with the reason as the last line.
+# exit). Exits 77 when QEMU or the images are missing, with the reason as the last line;
+# it never builds images itself (make check does that as its own step: images-for-check).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 H=$PWD/build/bin/credscope-harness
@@ -10,12 +11,6 @@ FLAVORS=${CREDSCOPE_FLAVORS:-bookworm trixie}
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed"; exit 77; }
 missing=""
 for f in $FLAVORS; do [ -e "$IMGDIR/$f/image.json" ] || [ -e "$IMGDIR/$f/vmlinuz" ] || missing="$missing $f"; done
-if [ -n "$missing" ] && [ -z "${CREDSCOPE_IMAGE_DIR:-}" ] && [ -x vm-images/build ]; then
-	echo "building images:$missing (make images)"
-	make --no-print-directory images >/dev/null 2>&1 || true
-	missing=""
-	for f in $FLAVORS; do [ -e "$IMGDIR/$f/image.json" ] || [ -e "$IMGDIR/$f/vmlinuz" ] || missing="$missing $f"; done
-fi
 [ -z "$missing" ] || { echo "images not built:$missing (run make images)"; exit 77; }
 WORK=$(mktemp -d /tmp/credscope-test-XXXXXX)
 chmod 0700 "$WORK"
