@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "fileio.h"
 #include "jsonutil.h"
+#include "secret.h"
 
 struct pctx {
 	const char *path;
@@ -376,7 +378,7 @@ static int parse_machine(struct pctx *p, json_t *root, struct test_case *tc)
 	return 0;
 }
 
-/* issue 6: "hypervisor": "qemu" (the default) or "cloud-hypervisor" (ch_runner.c) */
+/* "hypervisor": "qemu" (the default) or "cloud-hypervisor", which ch_runner.c boots */
 static int parse_hypervisor(struct pctx *p, json_t *root, struct test_case *tc)
 {
 	json_t *v = json_object_get(root, "hypervisor");
@@ -465,47 +467,14 @@ int case_parse(const char *buf, size_t len, const char *path, struct test_case *
 	return r;
 }
 
-static int read_file_bounded(const char *path, size_t max, uint8_t **out, size_t *out_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return -errno;
-	int r = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL : (size_t)st.st_size > max ? -EFBIG : 0;
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	uint8_t *buf = malloc((size_t)st.st_size + 1);
-	size_t len = 0;
-	while (buf && len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (!buf)
-		return -ENOMEM;
-	if (len != (size_t)st.st_size) {
-		secret_clear(buf, len);
-		free(buf);
-		return -EIO;
-	}
-	buf[len] = 0;
-	*out = buf;
-	*out_len = len;
-	return 0;
-}
-
 int case_load(const char *path, struct test_case *out, char **error)
 {
 	uint8_t *buf;
 	size_t len;
-	int r = read_file_bounded(path, CASE_MAX_SIZE, &buf, &len);
+	int r = file_read_bounded(AT_FDCWD, path, CASE_MAX_SIZE, &buf, &len);
 	memset(out, 0, sizeof *out);
 	if (r < 0) {
-		if (error && asprintf(error, "%s: cannot read the case: %s", path, strerror(-r)) < 0)
+		if (error && asprintf(error, "%s: cannot read the case: %s", path, file_error_text(r)) < 0)
 			*error = NULL;
 		return r;
 	}
@@ -539,9 +508,9 @@ int case_cred_load(const struct case_cred *c, uint8_t **out, size_t *out_len, ch
 		*out_len = c->random_len;
 		r = random_bytes(*out, c->random_len);
 	} else
-		r = read_file_bounded(c->file, CASE_RANDOM_MAX, out, out_len);
+		r = secret_read_file(c->file, CASE_RANDOM_MAX, out, out_len);
 	if (r < 0 && error && asprintf(error, "credential %s: cannot read %s: %s", c->name,
-				       c->file ? c->file : "the random source", strerror(-r)) < 0)
+				       c->file ? c->file : "the random source", file_error_text(r)) < 0)
 		*error = NULL;
 	if (r < 0 && *out) {
 		secret_clear(*out, *out_len);

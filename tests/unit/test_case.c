@@ -1,4 +1,4 @@
-/* Unit tests for host-harness/case.c: the harness case format, parsed strictly. */
+/* Unit tests for host-harness/runner/case.c: the harness case format, parsed strictly. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "runner/case.h"
 #include "digest.h"
@@ -193,6 +196,34 @@ static void test_missing_secret_file_error_names_credential_and_path(void **stat
 	case_free(&tc);
 }
 
+/* A FIFO given as a case or as a credential file would block a plain open() until a
+ * writer came; the bounded reader refuses it before reading, so the run fails at once. */
+static void test_case_file_that_is_a_fifo_fails_fast_and_says_so(void **state)
+{
+	char dir[] = "/tmp/credscope-test-case-XXXXXX", fifo[64];
+	struct test_case tc;
+	uint8_t *v;
+	size_t len;
+	char *err = NULL;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(case_load(fifo, &tc, &err), -ESPIPE);
+	assert_non_null(strstr(err, "cannot read the case: is a FIFO or socket, not a regular file"));
+	free(err);
+	err = NULL;
+	char json[160];
+	snprintf(json, sizeof json, "{\"name\":\"x\",\"credentials\":[{\"name\":\"S\",\"file\":\"%s\"}]}", fifo);
+	assert_int_equal(parse(json, &tc, NULL), 0);
+	assert_int_equal(case_cred_load(&tc.creds[0], &v, &len, &err), -ESPIPE);
+	assert_null(v);
+	assert_non_null(strstr(err, "credential S: cannot read "));
+	free(err);
+	case_free(&tc);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_key_and_bad_json_are_errors),
 		cmocka_unit_test(test_random_credential_loads_fresh_bytes_of_its_size),
 		cmocka_unit_test(test_missing_secret_file_error_names_credential_and_path),
+		cmocka_unit_test(test_case_file_that_is_a_fifo_fails_fast_and_says_so),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
