@@ -34,13 +34,6 @@ struct run {
 	bool vsock;
 };
 
-long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int hand_over(void *ctx, const struct case_cred *c, uint8_t **value, size_t len)
 {
 	struct run *r = ctx;

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "clock.h"   /* mono_ms(): run_live.start_ms and the runners' deadlines */
 #include "runner/case.h"
 #include "output/result.h"
 
@@ -32,4 +33,3 @@ struct run_live {
 
 void run_case(const struct run_opts *o, const struct test_case *tc, const char *image, struct run_live *live,
 	      struct case_result *res);
-long long mono_ms(void);

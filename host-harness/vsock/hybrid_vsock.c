@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "vsock/hybrid_vsock.h"
 
 static int unix_addr(const char *path, struct sockaddr_un *sa)
@@ -133,11 +134,9 @@ static int dial_read_ok(int fd, int timeout_ms)
 			return -errno;
 		if (r == 0)
 			return -ETIMEDOUT;
-		n = read(fd, &line[len], 1);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = fd_read_full(fd, &line[len], 1);   /* the dialled socket is blocking */
 		if (n < 0)
-			return -errno;
+			return (int) n;
 		if (n == 0)
 			return -ECONNRESET;
 		if (line[len++] == '\n')

@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "vsock/vhost_user.h"
 #include "vsock/vsock_log.h"
 
@@ -87,22 +88,15 @@ static int take_fd(struct vhost_user_msg *m)
 	return fd;
 }
 
-static int read_full(int fd, void *buf, size_t len)
+/* The rest of a message: a front-end that closes in the middle of one has reset the
+ * connection, it did not send a short message. */
+static int read_exact(int fd, void *buf, size_t len)
 {
-	uint8_t *p = buf;
+	ssize_t n = fd_read_full(fd, buf, len);
 
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
-		p += n;
-		len -= (size_t) n;
-	}
-	return 0;
+	if (n < 0)
+		return (int) n;
+	return (size_t) n == len ? 0 : -ECONNRESET;
 }
 
 static void collect_fds(struct msghdr *mh, struct vhost_user_msg *m)
@@ -146,7 +140,7 @@ static int msg_read(int fd, struct vhost_user_msg *m)
 	if (mh.msg_flags & MSG_CTRUNC)
 		vsock_warn("vhost-user message carried more than %d fds; extra fds dropped", VHOST_USER_MAX_FDS);
 	if ((size_t) n < sizeof(hdr)) {
-		r = read_full(fd, hdr + n, sizeof(hdr) - (size_t) n);
+		r = read_exact(fd, hdr + n, sizeof(hdr) - (size_t) n);
 		if (r < 0)
 			return r;
 	}
@@ -163,7 +157,7 @@ static int msg_read(int fd, struct vhost_user_msg *m)
 			  m->request, m->size, VHOST_USER_MAX_PAYLOAD);
 		return -EPROTO;
 	}
-	return read_full(fd, m->payload, m->size);
+	return read_exact(fd, m->payload, m->size);
 }
 
 static int msg_send_reply(int fd, const struct vhost_user_msg *m)

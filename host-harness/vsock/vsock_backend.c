@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "vsock/hybrid_vsock.h"
 #include "vsock/vhost_user.h"
 #include "vsock/virtio_vsock.h"
@@ -53,19 +54,6 @@ struct vsock_backend {
 	pthread_t thread;
 	int thread_result;
 };
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static long long now_ms(void)
-{
-	return now_ns() / 1000000;
-}
 
 static void ep_set(struct vsock_backend *b, int fd, uint32_t events, uint64_t tag)
 {
@@ -186,7 +174,7 @@ static void on_uds_listen(struct vsock_backend *b)
 		close(fd);
 		return;
 	}
-	b->hs[i] = (struct hybrid_handshake) { .fd = fd, .deadline_ms = now_ms() + HYBRID_HANDSHAKE_TIMEOUT_MS };
+	b->hs[i] = (struct hybrid_handshake) { .fd = fd, .deadline_ms = mono_ms() + HYBRID_HANDSHAKE_TIMEOUT_MS };
 	ep_set(b, fd, EPOLLIN, TAG(TAG_HANDSHAKE, i));
 }
 
@@ -325,7 +313,7 @@ static bool tx_poll_update(struct vsock_backend *b, bool got)
 
 	if (!got && !b->tx_polling)
 		return false;   /* the common idle pass: nothing to decide */
-	now = now_ns();
+	now = mono_ns();
 	ok = !b->cfg.no_tx_poll && vsock_dev_tx_poll_ok(&b->dev);
 	if (got)
 		b->tx_last_ns = now;
@@ -357,7 +345,7 @@ int vsock_backend_run(struct vsock_backend *b)
 			vsock_err("epoll_wait failed: %m");
 			return -errno;
 		}
-		vsock_dev_tick(&b->dev, now_ms());
+		vsock_dev_tick(&b->dev, mono_ms());
 		for (int i = 0; i < n; i++)
 			dispatch(b, &evs[i], &stop);
 		expire_handshakes(b, b->dev.now_ms);

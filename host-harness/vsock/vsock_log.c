@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "vsock/vsock_log.h"
 
 static int log_level = -1;   /* -1: not yet read from the environment */
@@ -51,11 +52,8 @@ void vsock_log(enum vsock_log_level level, const char *fmt, ...)
 
 bool vsock_log_ratelimit(struct vsock_ratelimit *rl, unsigned burst)
 {
-	struct timespec ts;
-	long long now;
+	long long now = mono_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (now - rl->window_ms >= 1000) {
 		rl->window_ms = now;
 		rl->count = 0;
