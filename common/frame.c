@@ -1,12 +1,13 @@
 /* frame: 4-byte big-endian length-prefixed messages with a hard size bound. */
 #include "frame.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 static int write_all(int fd, const uint8_t *p, size_t len)
@@ -44,20 +45,13 @@ int frame_write(int fd, const void *data, size_t len)
 	return write_all(fd, data, len);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads exactly len bytes before the deadline (deadline < 0: none). */
 static int read_exact(int fd, uint8_t *p, size_t len, long long deadline)
 {
 	while (len > 0) {
 		int wait = -1;
 		if (deadline >= 0) {
-			long long left = deadline - now_ms();
+			long long left = deadline - mono_ms();
 			if (left <= 0)
 				return -ETIMEDOUT;
 			wait = left > 1000000 ? 1000000 : (int)left;
@@ -87,7 +81,7 @@ static int read_exact(int fd, uint8_t *p, size_t len, long long deadline)
 
 int frame_read(int fd, size_t max, int timeout_ms, uint8_t **out, size_t *out_len)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
 	uint8_t hdr[4];
 	if (max > FRAME_MAX)
 		max = FRAME_MAX;

@@ -16,6 +16,7 @@
 #include "runner/case.h"
 #include "runner/case_manifest.h"
 #include "digest.h"
+#include "fileio.h"
 #include "runner/expect_disk.h"
 #include "runner/image.h"
 #include "hypervisor/libvirt_xml.h"
@@ -54,27 +55,14 @@ static void usage(FILE *f)
 
 static int write_file(struct lvx *x, const char *base, size_t k, const void *data, size_t len, char **path)
 {
-	int fd;
-	const uint8_t *p = data;
-
 	if (asprintf(path, "%s/%s-%zu", x->dir, base, k) < 0)
 		return -ENOMEM;
 	unlink(*path);
-	fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return -EIO;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return close(fd) < 0 ? -errno : 0;
+	int fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int r = fd < 0 ? -errno : fd_write_full(fd, data, len);
+	if (fd >= 0 && close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
 }
 
 /* One SMBIOS type 11 string: a file (default) or kept for <oemStrings>. Takes s. */

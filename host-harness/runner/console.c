@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 const char *boot_phase_name(enum boot_phase p)
 {
 	static const char *const n[] = { "firmware", "kernel", "systemd", "report" };
@@ -105,15 +107,13 @@ int console_watch_update(struct console_watch *w, long long now_ms)
 	char buf[8192];
 	int total = 0;
 	for (;;) {
-		ssize_t n = read(w->fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
+		ssize_t n = fd_read_full(w->fd, buf, sizeof buf);
 		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return total;
+			return (int)n;
 		console_watch_feed(w, buf, (size_t)n, now_ms);
 		total += (int)n;
+		if ((size_t)n < sizeof buf)   /* short only at the log's current end */
+			return total;
 	}
 }
 

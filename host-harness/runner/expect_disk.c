@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 #define EXPECT_DISK_BYTES (4 * 1024 * 1024)
 
 static int write_file(const char *path, const char *data, size_t len)
@@ -19,18 +21,10 @@ static int write_file(const char *path, const char *data, size_t len)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			return w < 0 ? -errno : -EIO;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	return close(fd) < 0 ? -errno : 0;
+	int r = fd_write_full(fd, data, len);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
 }
 
 /* Runs argv with stdout+stderr into a pipe; *out gets the first 1 KiB of it. Returns the
@@ -52,14 +46,12 @@ static int run_capture(char *const argv[], char *out, size_t outsz)
 		_exit(127);
 	}
 	close(p[1]);
-	size_t len = 0;
-	ssize_t n;
+	ssize_t len = fd_read_full(p[0], out, outsz - 1);
 	char sink[512];
-	while ((n = read(p[0], len + 1 < outsz ? out + len : sink,
-			 len + 1 < outsz ? outsz - 1 - len : sizeof sink)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0 && len + 1 < outsz)
-			len += (size_t)n;
-	out[len] = 0;
+	/* Drain the rest so the child never blocks on a full pipe before it exits. */
+	while (len == (ssize_t)(outsz - 1) && fd_read_full(p[0], sink, sizeof sink) > 0)
+		;
+	out[len < 0 ? 0 : len] = 0;
 	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
