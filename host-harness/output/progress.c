@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runner/console.h"
+#include "clock.h"
 #include "output/textsafe.h"
 
 void progress_init(struct progress *p, FILE *out)

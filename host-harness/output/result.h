@@ -1,11 +1,16 @@
-/* result: what one case run on one image produced; shared by the runner and the writers
- * (tap.c, junit.c, progress.c). Strings may hold guest-controlled bytes (console_tail,
- * diagnosis): writers must escape them. */
+/* result: what one case run on one image produced, and the words for its outcome and boot
+ * phase; shared by the runner and the writers (tap.c, junit.c, progress.c), so it lives
+ * below both. Strings may hold guest-controlled bytes (console_tail, diagnosis): writers
+ * must escape them. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "runner/case.h"
+/* The host's verdict on a run, and what a case expects it to be. */
+enum case_outcome { OUTCOME_PASS, OUTCOME_FAIL, OUTCOME_ERROR };
+
+/* How far a guest got, as read from its console (runner/console.c). */
+enum boot_phase { PHASE_FIRMWARE, PHASE_KERNEL, PHASE_SYSTEMD, PHASE_REPORT };
 
 struct case_result {
 	char *case_name;
@@ -25,3 +30,7 @@ struct case_result {
 };
 
 void case_result_free(struct case_result *r);
+/* "pass", "fail", "error"; "?" outside the enum. */
+const char *case_outcome_name(enum case_outcome o);
+/* "firmware", "kernel", "systemd", "report"; "?" outside the enum. */
+const char *boot_phase_name(enum boot_phase p);

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output/result.h"
-
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t left)
 {
@@ -58,11 +56,4 @@ char *text_sanitize(const char *s, size_t len, bool keep_newlines)
 	}
 	out[o] = 0;
 	return out;
-}
-
-void case_result_free(struct case_result *r)
-{
-	free(r->case_name), free(r->image), free(r->skip_reason), free(r->diagnosis), free(r->phase);
-	free(r->console_tail), free(r->log_path), free(r->agent_verdict);
-	memset(r, 0, sizeof *r);
 }

@@ -54,12 +54,6 @@ const char *case_expect_name(enum case_expect k)
 	return k <= CEXPECT_DIFFERENT ? n[k] : "?";
 }
 
-const char *case_outcome_name(enum case_outcome o)
-{
-	static const char *const n[] = { "pass", "fail", "error" };
-	return o <= OUTCOME_ERROR ? n[o] : "?";
-}
-
 /* Every member of obj must be one of the NULL-terminated known names. */
 static int check_fields(struct pctx *p, json_t *obj, const char *where, const char *const *known)
 {

@@ -12,16 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "output/result.h"   /* enum case_outcome, case_outcome_name() */
+
 #define CASE_MAX_SIZE (1024u * 1024u)
 #define CASE_RANDOM_MAX (2u * 1024u * 1024u)
 #define FW_CFG_NAME_MAX 55u
 #define FW_CFG_CRED_PREFIX "opt/io.systemd.credentials/"
 
 enum cred_via { VIA_SMBIOS, VIA_SMBIOS_BINARY, VIA_FW_CFG, VIA_CMDLINE };
-/* issue 6: which hypervisor boots the case ("hypervisor" field; QEMU by default) */
+/* Which hypervisor boots the case ("hypervisor" field; QEMU by default). */
 enum case_hypervisor { HV_QEMU, HV_CLOUD_HYPERVISOR };
 enum case_expect { CEXPECT_EXACT, CEXPECT_ABSENT, CEXPECT_PRESENT, CEXPECT_DIFFERENT };
-enum case_outcome { OUTCOME_PASS, OUTCOME_FAIL, OUTCOME_ERROR };
 
 struct case_cred {
 	char *name;
@@ -62,7 +63,7 @@ struct test_case {
 	char **images;        /* NULL: every flavor the runner knows */
 	size_t n_images;
 	char *machine;        /* q35, pc, microvm */
-	enum case_hypervisor hypervisor;  /* issue 6: ch_runner.c runs HV_CLOUD_HYPERVISOR */
+	enum case_hypervisor hypervisor;  /* HV_CLOUD_HYPERVISOR: ch_runner.c runs it */
 	struct case_cred *creds;
 	size_t n_creds;
 	char **oem_strings;
@@ -111,4 +112,3 @@ bool case_cred_is_secret(const struct case_cred *c);
 
 const char *cred_via_name(enum cred_via v);
 const char *case_expect_name(enum case_expect k);
-const char *case_outcome_name(enum case_outcome o);

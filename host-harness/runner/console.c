@@ -10,12 +10,6 @@
 
 #include "fileio.h"
 
-const char *boot_phase_name(enum boot_phase p)
-{
-	static const char *const n[] = { "firmware", "kernel", "systemd", "report" };
-	return p <= PHASE_REPORT ? n[p] : "?";
-}
-
 int console_watch_open(struct console_watch *w, const char *path)
 {
 	memset(w, 0, sizeof *w);

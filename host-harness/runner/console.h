@@ -6,9 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "output/result.h"   /* enum boot_phase, boot_phase_name() */
+
 #define CONSOLE_TAIL_LINES 25
 
-enum boot_phase { PHASE_FIRMWARE, PHASE_KERNEL, PHASE_SYSTEMD, PHASE_REPORT };
 
 struct console_watch {
 	int fd;                       /* the log, opened for reading */
@@ -32,4 +33,3 @@ void console_watch_feed(struct console_watch *w, const char *buf, size_t len, lo
 /* The last lines, joined with '\n' (malloc'd). */
 char *console_watch_tail(const struct console_watch *w, size_t max_lines);
 void console_watch_close(struct console_watch *w);
-const char *boot_phase_name(enum boot_phase p);
