@@ -55,7 +55,7 @@ HOST_LIBS_OF = $(B)/$(1)/libcredscope-host.a $(B)/$(1)/libcredscope-common.a
 
 BINS := $(B)/bin/credscope $(B)/bin/credscope-harness $(B)/bin/credscope-launch
 
-.PHONY: all check unit unit-asan fuzz integration images images-for-check demo bench install clean man distclean
+.PHONY: all check check-run demo-run unit unit-asan fuzz integration images images-for-check demo bench install clean man distclean
 all: $(BINS) $(patsubst tests/helpers/%.c,$(B)/bin/%,$(HELPER_SRC))
 
 # ---- normal build --------------------------------------------------------
@@ -129,14 +129,24 @@ images-for-check: $(B)/bin/credscope
 	@echo "== images: make check boots $(CHECK_FLAVORS) (vm-images/out/); building what is missing or stale"
 	@vm-images/build $(CHECK_FLAVORS) || echo "== images: vm-images/build failed (see above); the VM tests will say which image is missing"
 
-check: all
+# `make check` and `make demo` need nothing before them: ci/ensure-deps installs what is
+# missing (as root, one apt-get call, said first) or names the command (exit 2). The
+# recursive make re-reads pkg-config's answers once the libraries are there.
+check:
+	@ci/ensure-deps check
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all
 	@rm -f $(B)/results.txt
 	@$(MAKE) --no-print-directory -k unit unit-asan fuzz images-for-check integration; rc=$$?; tests/summarize $(B)/results.txt; exit $$rc
 
 images: $(B)/bin/credscope
 	@vm-images/build $(if $(FLAVOR),$(FLAVOR),bookworm trixie)
 
-demo: all
+demo:
+	@ci/ensure-deps demo
+	@$(MAKE) --no-print-directory demo-run
+demo-run: all
 	@tests/demo
 
 bench: all
