@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "runner/expect_disk.h"
 #include "runner/image.h"
+#include "cmd/cmd_libvirt_xml.h"
 #include "hypervisor/libvirt_xml.h"
 #include "manifest.h"
 #include <openssl/evp.h>

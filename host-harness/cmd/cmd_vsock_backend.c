@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/cmd_vsock_backend.h"
+#include "parse.h"
 #include "vsock/vsock_backend.h"
 #include "vsock/vsock_log.h"
 
@@ -42,19 +43,6 @@ static void usage(FILE *f)
 	      "Runs until SIGINT or SIGTERM.\n", f);
 }
 
-static int parse_cid(const char *s, uint64_t *cid)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < 3 || v > 0xfffffffeull)
-		return -EINVAL;
-	*cid = v;
-	return 0;
-}
-
 int cmd_vsock_backend(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -64,6 +52,7 @@ int cmd_vsock_backend(int argc, char **argv)
 	};
 	struct vsock_backend_config cfg = { 0 };
 	struct vsock_backend *b;
+	unsigned long long cid;
 	int c, verbose = 0, r;
 
 	optind = 1;
@@ -75,8 +64,10 @@ int cmd_vsock_backend(int argc, char **argv)
 		case 'n': cfg.no_tx_poll = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'c':
-			if (parse_cid(optarg, &cfg.guest_cid) == 0)
+			if (parse_unsigned(optarg, 3, 0xfffffffeull, &cid) == 0) {
+				cfg.guest_cid = cid;
 				break;
+			}
 			fprintf(stderr, "vsock-backend: --guest-cid '%s' is not a number in 3..4294967294\n", optarg);
 			return 2;
 		default: usage(stderr); return 2;
