@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "output/xml.h"
+
 #define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 
 char *lv_domain_name(const char *case_name)
@@ -42,20 +44,10 @@ static bool xml_representable(const char *s)
 	return true;
 }
 
+/* Whitespace as character references: a credential file name or value may hold it. */
 static void put_escaped(FILE *f, const char *s)
 {
-	for (; *s; s++)
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\n': fputs("&#10;", f); break;
-		case '\r': fputs("&#13;", f); break;
-		case '\t': fputs("&#9;", f); break;
-		default: fputc(*s, f);
-		}
+	xml_put_escaped(f, s, true);
 }
 
 /* <TAG>escaped text</TAG> on its own line, indented. */

@@ -8,20 +8,12 @@
 #include <unistd.h>
 
 #include "output/textsafe.h"
+#include "output/xml.h"
 
 static void put_xml(FILE *f, const char *s, bool keep_newlines)
 {
 	char *t = text_sanitize(s, strlen(s), keep_newlines);
-	for (const char *p = t ? t : "?"; *p; p++) {
-		switch (*p) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		default: fputc(*p, f);
-		}
-	}
+	xml_put_escaped(f, t ? t : "?", false);   /* a kept newline stays one in element text */
 	free(t);
 }
 

@@ -12,6 +12,7 @@
 #include "output/junit.h"
 #include "output/tap.h"
 #include "output/textsafe.h"
+#include "output/xml.h"
 
 static char *capture_junit(const struct case_result *r, size_t n)
 {
@@ -96,11 +97,34 @@ static void test_tap_passing_and_skipped_lines(void **state)
 	free(t);
 }
 
+static char *escaped(const char *s, bool escape_whitespace)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	xml_put_escaped(f, s, escape_whitespace);
+	fclose(f);
+	return buf;
+}
+
+/* Attribute values need whitespace as references or a parser turns it into spaces;
+ * element text (the JUnit failure body) keeps its newlines as they are. */
+static void test_xml_escapes_markup_always_and_whitespace_only_when_asked(void **state)
+{
+	char *a = escaped("a&b<c>\"d'\te\nf\r", true), *b = escaped("x<\ny\t", false);
+	assert_string_equal(a, "a&amp;b&lt;c&gt;&quot;d&apos;&#9;e&#10;f&#13;");
+	assert_string_equal(b, "x&lt;\ny\t");
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sanitize_keeps_utf8_and_escapes_control_and_invalid_bytes),
 		cmocka_unit_test(test_junit_escapes_markup_and_counts),
+		cmocka_unit_test(test_xml_escapes_markup_always_and_whitespace_only_when_asked),
 		cmocka_unit_test(test_tap_line_escapes_hash_and_yaml_block_quotes),
 		cmocka_unit_test(test_tap_passing_and_skipped_lines),
 	};
