@@ -161,5 +161,29 @@ install: all
 		sed 's|@BINDIR@|$(BINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 
+# ---- static agent: make static -------------------------------------------------
+# One statically linked agent per architecture, nothing needed at run time (for guests
+# whatever their libc): build/static/ARCH/credscope, objects in build/static-obj/ARCH/.
+# Same sources, warnings and -DCREDSCOPE_VERSION as build/bin/credscope; libraries are
+# Debian's own static ones (libjansson.a, libcrypto.a, libblkid.a from the -dev packages;
+# the arm64 ones through multiarch, ci/install-deps). docs/packaging.md has sizes and costs.
+STATIC_ARCHS      ?= x86_64 aarch64
+STATIC_CC_x86_64  ?= $(if $(filter x86_64,$(shell uname -m)),$(CC),x86_64-linux-gnu-gcc)
+STATIC_CC_aarch64 ?= aarch64-linux-gnu-gcc
+STATIC_SRC := guest-agent/main.c $(GUEST_SRC) $(COMMON_SRC)
+# pkg-config of the target architecture: its multiarch .pc files only
+static_pc = $(shell PKG_CONFIG_LIBDIR=/usr/lib/$(1)-linux-gnu/pkgconfig:/usr/share/pkgconfig pkg-config $(2) $(GUEST_PKGS) 2>/dev/null)
+define static_arch
+$(B)/static-obj/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(STATIC_CC_$(1)) $$(CPPFLAGS) $$(DEPFLAGS) -std=gnu11 $$(WARN) $$(CFLAGS) $$(call static_pc,$(1),--cflags) -c -o $$@ $$<
+$(B)/static/$(1)/credscope: $$(call objs,static-obj/$(1),$$(STATIC_SRC))
+	@mkdir -p $$(dir $$@)
+	$$(STATIC_CC_$(1)) -std=gnu11 $$(CFLAGS) -static -o $$@ $$^ $$(call static_pc,$(1),--static --libs)
+endef
+$(foreach a,$(STATIC_ARCHS),$(eval $(call static_arch,$(a))))
+.PHONY: static
+static: $(foreach a,$(STATIC_ARCHS),$(B)/static/$(a)/credscope)
+
 clean:
 	rm -rf $(B)
