@@ -190,8 +190,11 @@ static int load_credentials(struct lvx *x)
 	for (size_t i = 0; i < x->tc.n_oem_strings; i++) {
 		char *s = strdup(x->tc.oem_strings[i]);
 		int r = s ? add_string(x, s) : -ENOMEM;
-		if (r < 0)
+		if (r < 0) {
+			fprintf(stderr, "credscope-harness libvirt-xml: oem_strings[%zu]: cannot write it to %s: %s\n", i,
+				x->dir, strerror(-r));
 			return r;
+		}
 	}
 	return 0;
 }
@@ -256,6 +259,8 @@ static int locate_image(struct lvx *x, const char *flavor)
 	int r = image_load(abs_dir ? abs_dir : x->o.image_dir, flavor, &x->img, &why);
 
 	if (r == 0 || r != -ENOENT) {
+		if (r < 0)
+			fprintf(stderr, "credscope-harness libvirt-xml: image %s: %s\n", flavor, why ? why : strerror(-r));
 		free(abs_dir);
 		free(why);
 		return r;
@@ -310,17 +315,17 @@ static int print_domain(struct lvx *x, const char *expect_img)
 static int make_dir(struct lvx *x)
 {
 	char tmpl[] = "/tmp/credscope-libvirt-XXXXXX";
+	const char *want = x->o.dir ? x->o.dir : tmpl;
 
-	if (!x->o.dir) {
-		if (!mkdtemp(tmpl))
-			return -errno;
-		x->dir = strdup(tmpl);
-	} else {
-		if (mkdir(x->o.dir, 0700) < 0 && errno != EEXIST)
-			return -errno;
+	if (!x->o.dir)
+		x->dir = mkdtemp(tmpl) ? strdup(tmpl) : NULL;
+	else if (mkdir(x->o.dir, 0700) == 0 || errno == EEXIST)
 		x->dir = realpath(x->o.dir, NULL);
-	}
-	return x->dir ? 0 : -errno;
+	if (x->dir)
+		return 0;
+	int r = -errno;
+	fprintf(stderr, "credscope-harness libvirt-xml: cannot create the directory %s: %s\n", want, strerror(-r));
+	return r;
 }
 
 static void lvx_free(struct lvx *x)
@@ -389,6 +394,8 @@ static int prepare(struct lvx *x, const char *case_path)
 	}
 	flavor = x->o.image ? x->o.image : x->tc.n_images ? x->tc.images[0] : "bookworm";
 	r = case_view(&x->tc, flavor, &x->view);
+	if (r < 0)
+		fprintf(stderr, "credscope-harness libvirt-xml: %s: %s\n", case_path, strerror(-r));
 	if (r == 0)
 		r = locate_image(x, flavor);
 	if (r == 0)

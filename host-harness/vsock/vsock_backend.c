@@ -420,8 +420,10 @@ int vsock_backend_new(const struct vsock_backend_config *cfg, struct vsock_backe
 		return -EINVAL;
 	}
 	b = calloc(1, sizeof(*b));
-	if (!b)
+	if (!b) {
+		vsock_err("cannot set up the backend for %s: out of memory", cfg->socket_path);
 		return -ENOMEM;
+	}
 	b->cfg = *cfg;
 	b->socket_path = strdup(cfg->socket_path);
 	b->uds_path = strdup(cfg->uds_path);
@@ -434,7 +436,9 @@ int vsock_backend_new(const struct vsock_backend_config *cfg, struct vsock_backe
 	b->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	r = !b->socket_path || !b->uds_path ? -ENOMEM : b->epoll_fd < 0 || b->stop_fd < 0 ? -errno : 0;
-	if (r == 0)
+	if (r < 0)
+		vsock_err("cannot set up the backend for %s: %s", cfg->socket_path, strerror(-r));
+	else
 		r = backend_listen(b);
 	if (r < 0) {
 		vsock_backend_free(b);
@@ -490,6 +494,7 @@ int vsock_backend_start_thread(const struct vsock_backend_config *cfg, struct vs
 		return r;
 	r = pthread_create(&b->thread, NULL, backend_thread, b);
 	if (r != 0) {
+		vsock_err("cannot start the backend thread for %s: %s", cfg->socket_path, strerror(r));
 		vsock_backend_free(b);
 		return -r;
 	}

@@ -18,7 +18,8 @@ struct vsock_backend_config {
 
 struct vsock_backend;
 
-/* Validates cfg, binds both sockets. Returns 0 or -errno (logged, naming the path). */
+/* Validates cfg, binds both sockets. Returns 0 or -errno. This module logs every failure
+ * it returns, naming the path, so callers only pass the error on (exit status 2). */
 int vsock_backend_new(const struct vsock_backend_config *cfg, struct vsock_backend **out);
 /* Runs the loop until vsock_backend_request_stop(). Returns 0 or -errno. */
 int vsock_backend_run(struct vsock_backend *b);
