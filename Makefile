@@ -185,5 +185,22 @@ $(foreach a,$(STATIC_ARCHS),$(eval $(call static_arch,$(a))))
 .PHONY: static
 static: $(foreach a,$(STATIC_ARCHS),$(B)/static/$(a)/credscope)
 
+# ---- Debian packages: make deb -------------------------------------------------
+# credscope (agent, units, credscope.1) and credscope-host (harness, launcher, their man
+# pages), built by dpkg-buildpackage/debhelper from the packaging in ci/debian/ (the top
+# level of the repository is fixed): the tracked files are copied to build/deb/SRC with
+# ci/debian/ as debian/; the .debs and .changes land in build/deb/, then lintian checks them.
+DEB_SRC := $(B)/deb/credscope-$(VERSION)
+.PHONY: deb
+deb:
+	@v=$$(dpkg-parsechangelog -l ci/debian/changelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+		{ echo "make deb: ci/debian/changelog is at $$v but VERSION is $(VERSION): add an entry (dch -c ci/debian/changelog -v $(VERSION))" >&2; exit 2; }
+	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)
+	git ls-files -z | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+		tar -c --null -T - -f - | tar -x -C $(DEB_SRC) -f -
+	rm -rf $(DEB_SRC)/debian && cp -R ci/debian $(DEB_SRC)/debian
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning $(B)/deb/credscope_$(VERSION)_*.changes
+
 clean:
 	rm -rf $(B)
