@@ -10,6 +10,7 @@
 
 #include "clock.h"   /* mono_ms(): run_live.start_ms and the runners' deadlines */
 #include "runner/case.h"
+#include "output/progress.h"   /* struct run_live: what the live line shows */
 #include "output/result.h"
 
 struct run_opts {
@@ -22,13 +23,6 @@ struct run_opts {
 	bool keep;
 	unsigned memory_mb;
 	atomic_int *stop;             /* set by the signal handler thread */
-};
-
-struct run_live {
-	atomic_int active;
-	atomic_int phase;             /* enum boot_phase, or -1 while preparing */
-	long long start_ms;
-	const char *case_name, *image;
 };
 
 void run_case(const struct run_opts *o, const struct test_case *tc, const char *image, struct run_live *live,
