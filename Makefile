@@ -196,8 +196,10 @@ deb:
 	@v=$$(dpkg-parsechangelog -l ci/debian/changelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
 		{ echo "make deb: ci/debian/changelog is at $$v but VERSION is $(VERSION): add an entry (dch -c ci/debian/changelog -v $(VERSION))" >&2; exit 2; }
 	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)
-	@# not vm-images' foo.d/ folders: this Makefile includes every *.d found under build/
-	git ls-files -z | xargs -0 sh -c 'for f; do case $$f in *.d/*) ;; *) [ -e "$$f" ] && printf "%s\0" "$$f";; esac; done' sh | \
+	@# what `make` would compile: tracked files and new ones not ignored (a module not yet
+	@# added is found by convention); not vm-images' foo.d/ folders: this Makefile
+	@# includes every *.d found under build/
+	git ls-files -z --cached --others --exclude-standard | xargs -0 sh -c 'for f; do case $$f in *.d/*) ;; *) [ -e "$$f" ] && printf "%s\0" "$$f";; esac; done' sh | \
 		tar -c --null -T - -f - | tar -x -C $(DEB_SRC) -f -
 	rm -rf $(DEB_SRC)/debian && cp -R ci/debian $(DEB_SRC)/debian
 	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
