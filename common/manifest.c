@@ -162,56 +162,6 @@ int manifest_parse(const char *buf, size_t len, struct manifest *out, char **err
 	return r;
 }
 
-int manifest_load_file(const char *path, struct manifest *out, char **error)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	memset(out, 0, sizeof *out);
-	if (error)
-		*error = NULL;
-	if (fd < 0) {
-		int e = errno;
-		json_doc_fail(error, "%s: cannot open: %s", path, strerror(e));
-		return -e;
-	}
-	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap);
-	int r = 0;
-	while (buf) {
-		if (len == cap) {
-			if (cap > MANIFEST_MAX_SIZE) {
-				r = json_doc_fail(error, "%s: larger than the %u byte limit", path, MANIFEST_MAX_SIZE);
-				break;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			r = json_doc_fail(error, "%s: read failed: %s", path, strerror(errno));
-			break;
-		}
-		if (n == 0) {
-			char *inner = NULL;
-			r = manifest_parse(buf, len, out, &inner);
-			if (r == -EINVAL && error) {
-				if (asprintf(error, "%s: %s", path, inner ? inner : "invalid") < 0)
-					*error = NULL;
-			}
-			free(inner);
-			break;
-		}
-		len += (size_t)n;
-	}
-	if (!buf)
-		r = -ENOMEM;
-	free(buf);
-	close(fd);
-	return r;
-}
-
 char *manifest_to_json(const struct manifest *m)
 {
 	json_t *root = json_object(), *creds = json_object();

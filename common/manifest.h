@@ -36,8 +36,6 @@ struct manifest {
 
 /* Returns 0, or -EINVAL with *error set to a malloc'd message naming the field, or -ENOMEM. */
 int manifest_parse(const char *buf, size_t len, struct manifest *out, char **error);
-/* Reads PATH (at most MANIFEST_MAX_SIZE) and parses it; errors name the path too. */
-int manifest_load_file(const char *path, struct manifest *out, char **error);
 /* Canonical JSON (sorted keys, 2-space indent), malloc'd; NULL on ENOMEM. */
 char *manifest_to_json(const struct manifest *m);
 const struct manifest_entry *manifest_find(const struct manifest *m, const char *name);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "output.h"
+#include "parse.h"
 #include "transport.h"
 
 static int set_error(struct check *c, int r, char *message)
@@ -50,8 +51,9 @@ int check_run(const struct cli_ctx *ctx, const struct manifest_opts *o, struct c
 	int r;
 	memset(c, 0, sizeof *c);
 	c->verdict = VERDICT_ERROR;
-	if (snapshot_load(ctx, &c->snap) < 0) {
-		set_error(c, -EIO, strdup("the credential sources or the store could not be read"));
+	char *error = NULL;
+	if (snapshot_load(ctx, &c->snap, &error) < 0) {
+		set_error(c, -EIO, error);
 		return 2;
 	}
 	c->have_snapshot = true;
@@ -120,15 +122,14 @@ int parse_manifest_opts(int argc, char **argv, struct manifest_opts *o, const ch
 		{ 0 },
 	};
 	int c;
-	char *end;
+	unsigned timeout;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o->file = optarg; break;
 		case 'l': o->label = optarg; break;
 		case 'w':
-			o->wait_seconds = (unsigned)strtoul(optarg, &end, 10);
-			if (!*optarg || *end || o->wait_seconds > 3600)
+			if (parse_uint(optarg, 0, 3600, &o->wait_seconds) < 0)
 				goto usage;
 			break;
 		case 't':
@@ -139,9 +140,9 @@ int parse_manifest_opts(int argc, char **argv, struct manifest_opts *o, const ch
 		case 'T':
 			if (!timeout_s)
 				goto usage;
-			*timeout_s = (int)strtol(optarg, &end, 10);
-			if (!*optarg || *end || *timeout_s < 0 || *timeout_s > 86400)
+			if (parse_uint(optarg, 0, 86400, &timeout) < 0)
 				goto usage;
+			*timeout_s = (int)timeout;
 			break;
 		case 'h': help(); return 1;
 		default: goto usage;

@@ -238,8 +238,8 @@ int cmd_explain(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	name = argv[optind];
 	memset(&c, 0, sizeof c);
-	if (snapshot_load(ctx, &c.snap) < 0)
-		return 2;
+	if (snapshot_load(ctx, &c.snap, &c.error) < 0)
+		return cli_fail(c.error);
 	c.have_snapshot = true;
 	if ((o.file || o.label) && check_load_manifest(ctx, &o, &c) < 0) {
 		fprintf(stderr, "credscope: %s\n", c.error ? c.error : "the manifest cannot be read");

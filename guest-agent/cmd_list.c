@@ -117,8 +117,9 @@ int cmd_list(const struct cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "credscope list: takes no arguments; see credscope list --help\n");
 		return 2;
 	}
-	if (snapshot_load(ctx, &snap) < 0)
-		return 2;
+	char *error = NULL;
+	if (snapshot_load(ctx, &snap, &error) < 0)
+		return cli_fail(error);
 	if (ctx->json) {
 		struct report_input in = { .pred = &snap.pred, .store = &snap.store };
 		json_t *j = report_build_list(&in);

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "clock.h"
 #include "cli.h"
 #include "report.h"
 #include "transport.h"
@@ -24,25 +24,18 @@ static void report_help(void)
 	       "be delivered.\n");
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Connects, sends, reads the ack; prints the outcome. Returns 0 when acknowledged "ok". */
 static int deliver(const struct cli_ctx *ctx, const char *to, const struct report_dest *d, const char *json,
 		   int timeout_s)
 {
-	long long deadline = now_ms() + (long long)timeout_s * 1000;
+	long long deadline = mono_ms() + (long long)timeout_s * 1000;
 	struct ack ack;
 	int fd = transport_connect(ctx->root, d, timeout_s * 1000);
 	if (fd < 0) {
 		fprintf(stderr, "credscope: cannot reach %s within %d s: %s\n", to, timeout_s, strerror(-fd));
 		return fd;
 	}
-	long long left = deadline - now_ms();
+	long long left = deadline - mono_ms();
 	int r = transport_exchange(fd, json, strlen(json), left > 0 ? (int)left : 1, &ack);
 	close(fd);
 	if (r < 0) {

@@ -10,7 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest.h"
+#include "fileio.h"
+#include "secret.h"
+#include "strutil.h"
+#include "systemd/versions.h"
+
+#define MOUNTINFO_MAX (16u * 1024u * 1024u)
 
 const char *store_security_name(enum store_security sec)
 {
@@ -138,9 +143,9 @@ enum store_security credstore_judge(const struct credstore *s, unsigned systemd_
 		return STORE_SECURITY_UNKNOWN;
 	if (strcmp(s->fs_type, "ramfs") == 0)
 		return STORE_SECURITY_SECURE;
-	/* 257 (commit 2af17b5e) also accepts tmpfs mounted with noswap; 252/254 test only
-	 * for RAMFS_MAGIC, so their systemd-creds calls the same mount "weak". */
-	if (strcmp(s->fs_type, "tmpfs") == 0 && s->noswap && (systemd_version == 0 || systemd_version >= 257))
+	/* From 257 (commit 2af17b5e) tmpfs mounted with noswap counts too; before, systemd-creds
+	 * tests only for RAMFS_MAGIC and calls the same mount "weak". */
+	if (strcmp(s->fs_type, "tmpfs") == 0 && s->noswap && systemd_release(systemd_version)->tmpfs_noswap_secure)
 		return STORE_SECURITY_SECURE;
 	return STORE_SECURITY_WEAK;
 }
@@ -154,53 +159,6 @@ const char *credstore_weak_reason(const struct credstore *s)
 	if (strcmp(s->fs_type, "tmpfs") == 0)
 		return "it is on tmpfs without noswap, so its contents can be swapped to disk";
 	return "it is not on ramfs or a tmpfs with noswap, so its contents can reach disk";
-}
-
-/* Reads at most max bytes of fd into a buffer with one spare byte (for a NUL); -EFBIG when
- * there is more. Grows by copying, not realloc: old blocks held secret bytes. */
-static int read_bounded(int fd, size_t max, size_t hint, uint8_t **out, size_t *out_len)
-{
-	/* st_size + 1 fits a regular file at once; the +1 sees EOF without growing */
-	size_t cap = hint && hint < max ? hint + 2 : 4096, len = 0;
-	uint8_t *buf = malloc(cap);
-	int r = 0;
-	while (buf) {
-		if (len + 1 >= cap) {
-			uint8_t *nb = len > max ? NULL : malloc(cap * 2);
-			if (!nb) {
-				r = len > max ? -EFBIG : -ENOMEM;
-				break;
-			}
-			memcpy(nb, buf, len);
-			secret_clear(buf, len);
-			free(buf);
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0) {
-			if (len > max) {
-				r = -EFBIG;
-				break;
-			}
-			buf[len] = 0;
-			*out = buf;
-			*out_len = len;
-			return 0;
-		}
-		len += (size_t)n;
-	}
-	if (!buf)
-		return -ENOMEM;
-	secret_clear(buf, len);
-	free(buf);
-	return r;
 }
 
 static void load_file(int dfd, struct store_file *f)
@@ -227,13 +185,15 @@ static void load_file(int dfd, struct store_file *f)
 		f->problem = STORE_FILE_TOO_LARGE;
 		return;
 	}
-	int fd = openat(dfd, f->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	/* O_NOFOLLOW: a file swapped for a symlink after the fstatat() is not followed;
+	 * O_NONBLOCK and fd_read_bounded()'s type check: nor is one swapped for a FIFO. */
+	int fd = openat(dfd, f->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		f->problem = STORE_FILE_UNREADABLE;
 		f->error = errno;
 		return;
 	}
-	int r = read_bounded(fd, CREDSTORE_FILE_MAX, f->size, &f->data, &f->size);
+	int r = fd_read_bounded(fd, CREDSTORE_FILE_MAX, &f->data, &f->size);
 	close(fd);
 	if (r == -EFBIG)
 		f->problem = STORE_FILE_TOO_LARGE;
@@ -284,20 +244,20 @@ static int load_files(int dfd, struct credstore *s)
 	return 0;
 }
 
+/* An unreadable mountinfo (missing, a FIFO, too large) leaves fs_known false: the store is
+ * then judged "unknown", which the findings explain. */
 static int load_mountinfo(const char *root, struct credstore *s)
 {
 	char *path = NULL;
-	int fd, r;
+	int r;
 	uint8_t *text = NULL;
 	size_t len = 0;
 	if (asprintf(&path, "%s/proc/self/mountinfo", root) < 0)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	r = file_read_bounded(AT_FDCWD, path, MOUNTINFO_MAX, &text, &len);
 	free(path);
-	if (fd < 0)
-		return 0;   /* fs_known stays false: judged "unknown" */
-	r = read_bounded(fd, 16u * 1024u * 1024u, 0, &text, &len);
-	close(fd);
+	if (r == -ENOMEM)
+		return r;
 	if (r < 0)
 		return 0;
 	r = credstore_parse_mountinfo((char *)text, CREDSTORE_PATH, s);
@@ -305,23 +265,27 @@ static int load_mountinfo(const char *root, struct credstore *s)
 	return r;
 }
 
-int credstore_load(const char *root, unsigned systemd_version, struct credstore *out)
+int credstore_load(const char *root, unsigned systemd_version, struct credstore *out, char **error)
 {
 	char *path = NULL;
 	int r;
 	memset(out, 0, sizeof *out);
+	if (error)
+		*error = NULL;
 	if (asprintf(&path, "%s%s", strcmp(root, "/") == 0 ? "" : root, CREDSTORE_PATH) < 0)
 		return -ENOMEM;
 	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0 && errno != ENOENT) {
 		r = -errno;
-		fprintf(stderr, "credscope: cannot open %s: %s\n", path, strerror(errno));
+		if (error)
+			*error = strprintf("cannot open %s: %s", path, strerror(-r));
 		free(path);
 		return r;
 	}
 	out->exists = dfd >= 0;
 	if (dfd >= 0 && (r = load_files(dfd, out)) < 0) {
-		fprintf(stderr, "credscope: cannot list %s: %s\n", path, strerror(-r));
+		if (error && r != -ENOMEM)
+			*error = strprintf("cannot list %s: %s", path, strerror(-r));
 		free(path);
 		credstore_free(out);
 		return r;
@@ -332,7 +296,7 @@ int credstore_load(const char *root, unsigned systemd_version, struct credstore 
 		credstore_free(out);
 		return r;
 	}
-	out->judged_as = systemd_version ? systemd_version : 257;
+	out->judged_as = systemd_release_effective(systemd_version);
 	out->security = credstore_judge(out, systemd_version);
 	return 0;
 }
@@ -348,8 +312,7 @@ const struct store_file *credstore_find(const struct credstore *s, const char *n
 void credstore_free(struct credstore *s)
 {
 	for (size_t i = 0; i < s->n_files; i++) {
-		secret_clear(s->files[i].data, s->files[i].size);
-		free(s->files[i].data);
+		secret_free(s->files[i].data, s->files[i].size);
 		free(s->files[i].name);
 	}
 	free(s->files);

@@ -55,9 +55,10 @@ struct credstore {
 	size_t n_files;
 };
 
-/* Returns 0, or -errno when ROOT/run/credentials/@system exists but cannot be read (and
- * then says so on stderr). systemd_version 0 judges by the newest rule (257). */
-int credstore_load(const char *root, unsigned systemd_version, struct credstore *out);
+/* Returns 0, or -errno when ROOT/run/credentials/@system exists but cannot be read; then
+ * *error (when ERROR is not NULL) is a malloc'd sentence naming the path. Prints nothing.
+ * systemd_version 0 judges by the newest rule (systemd/versions.h). */
+int credstore_load(const char *root, unsigned systemd_version, struct credstore *out, char **error);
 void credstore_free(struct credstore *s);
 const struct store_file *credstore_find(const struct credstore *s, const char *name);
 

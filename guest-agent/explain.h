@@ -1,6 +1,6 @@
 /* explain: the one sentence a person can act on, for one credential.
  *
- * Promise: pure functions over a prediction (systemd_rules.h) and the store (credstore.h)
+ * Promise: pure functions over a prediction (systemd/import_creds.h) and the store (credstore.h)
  * that say why a credential is missing, different, or present, and which rule did it.
  * Each sentence is malloc'd, names the credential, ends with a period, and is built from
  * names, sizes, offsets and the prediction's `detail` clauses only: never value bytes.
@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "credstore.h"
-#include "systemd_rules.h"
+#include "systemd/import_creds.h"
 
 struct name_facts {
 	const char *name;
@@ -23,7 +23,7 @@ struct name_facts {
 	size_t n_candidates;                    /* candidates carrying NAME, any fate */
 };
 
-/* Collects what the prediction says about NAME. Pure; needs no systemd_rules.c. */
+/* Collects what the prediction says about NAME. Pure; needs no import replay. */
 void name_facts_collect(const struct prediction *p, const char *name, struct name_facts *out);
 
 /* The rule token responsible for a fate ("page-truncation", "name-validity", ...). */

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "parse.h"
 
 static const struct {
 	const char *name;
@@ -44,16 +45,6 @@ static int usage_error(const char *what)
 	return 2;
 }
 
-static int parse_version(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	if (!*s || *end || v < 200 || v > 9999)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -72,7 +63,7 @@ int main(int argc, char **argv)
 		case 'r': ctx.root = optarg; break;
 		case 'j': ctx.json = true; break;
 		case 's':
-			if (parse_version(optarg, &ctx.systemd_version) < 0)
+			if (parse_uint(optarg, 200, 9999, &ctx.systemd_version) < 0)
 				return usage_error("--systemd-version needs a systemd version number such as 252");
 			break;
 		case 'h': help(stdout); return 0;

@@ -15,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "digest.h"
+#include "clock.h"
+#include "fileio.h"
 #include "manifest.h"
+#include "secret.h"
 
 static int fail(char **error, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char **error, int r, const char *fmt, ...)
@@ -29,51 +31,33 @@ static int fail(char **error, int r, const char *fmt, ...)
 	return r;
 }
 
-/* Reads fd to EOF, at most max bytes; -EFBIG beyond. */
-static int read_all(int fd, size_t max, uint8_t **out, size_t *out_len)
+/* Reads the child's pipe to EOF: at most MAX bytes, -EFBIG beyond (a pipe is no regular
+ * file, so fd_read_bounded() does not apply; one buffer of MAX + 1 bytes shows "more"). */
+static int read_pipe(int fd, size_t max, uint8_t **out, size_t *out_len)
 {
-	size_t cap = 65536, len = 0;
-	uint8_t *buf = malloc(cap + 1);
-	while (buf) {
-		if (len == cap) {
-			if (cap > max)
-				break;
-			uint8_t *nb = realloc(buf, cap * 2 + 1);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			return -e;
-		}
-		if (n == 0) {
-			if (len > max)
-				break;
-			buf[len] = 0;
-			*out = buf;
-			*out_len = len;
-			return 0;
-		}
-		len += (size_t)n;
+	uint8_t *buf = malloc(max + 2);
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	n = fd_read_full(fd, buf, max + 1);
+	if (n < 0 || (size_t)n > max) {
+		secret_free(buf, max + 2);
+		return n < 0 ? (int)n : -EFBIG;
 	}
-	int r = buf ? -EFBIG : -ENOMEM;
-	free(buf);
-	return r;
+	buf[n] = 0;
+	*out = buf;
+	*out_len = (size_t)n;
+	return 0;
 }
 
 int manifest_source_file(const char *path, struct manifest_bytes *out, char **error)
 {
 	memset(out, 0, sizeof *out);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = file_open_regular(AT_FDCWD, path);
 	if (fd < 0)
-		return fail(error, -errno, "%s: cannot open the manifest: %s", path, strerror(errno));
-	int r = read_all(fd, MANIFEST_MAX_SIZE, &out->data, &out->len);
+		return fail(error, fd, "%s: cannot open the manifest: %s", path, file_error_text(fd));
+	int r = fd_read_bounded(fd, MANIFEST_MAX_SIZE, &out->data, &out->len);
 	close(fd);
 	if (r == -EFBIG)
 		return fail(error, r, "%s: larger than the %u byte manifest limit", path, MANIFEST_MAX_SIZE);
@@ -133,30 +117,24 @@ static int child_read(const char *dev, const char *fstype, const char *dir, int 
 		report_child_error(out, "mounting %s (%s) read-only failed: %s", dev, fstype, strerror(errno));
 		return 1;
 	}
+	/* O_NOFOLLOW: a symlink on the disk must not point the reader elsewhere; O_NONBLOCK
+	 * and fd_read_bounded()'s type check: a FIFO there must not hang the boot. */
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int fd = dfd < 0 ? -1 : openat(dfd, MANIFEST_FILE_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = dfd < 0 ? -1 : openat(dfd, MANIFEST_FILE_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		report_child_error(out, "%s on %s: %s", MANIFEST_FILE_NAME, dev, strerror(errno));
 		return 1;
 	}
 	uint8_t *data;
 	size_t len;
-	int r = read_all(fd, MANIFEST_MAX_SIZE, &data, &len);
+	int r = fd_read_bounded(fd, MANIFEST_MAX_SIZE, &data, &len);
 	if (r < 0) {
 		report_child_error(out, "%s on %s: %s", MANIFEST_FILE_NAME, dev,
-				   r == -EFBIG ? "larger than the manifest limit" : strerror(-r));
+				   r == -EFBIG ? "larger than the manifest limit" : file_error_text(r));
 		return 1;
 	}
-	if (write(out, "O", 1) != 1)
+	if (fd_write_full(out, "O", 1) < 0 || fd_write_full(out, data, len) < 0)
 		return 1;
-	for (size_t off = 0; off < len; ) {
-		ssize_t w = write(out, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return 1;
-		off += (size_t)w;
-	}
 	return 0;
 }
 
@@ -179,7 +157,7 @@ static int mount_and_read(const char *dev, const char *fstype, struct manifest_b
 	close(p[1]);
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int r = pid < 0 ? -errno : read_all(p[0], MANIFEST_MAX_SIZE + 1, &buf, &len);
+	int r = pid < 0 ? -errno : read_pipe(p[0], MANIFEST_MAX_SIZE + 1, &buf, &len);
 	close(p[0]);
 	if (pid > 0)
 		(void)waitpid(pid, &status, 0);
@@ -187,13 +165,13 @@ static int mount_and_read(const char *dev, const char *fstype, struct manifest_b
 	if (pid < 0)
 		return fail(error, r, "fork: %s", strerror(-r));
 	if (r < 0 || len == 0) {
-		free(buf);
+		secret_free(buf, len);
 		return fail(error, r < 0 ? r : -EIO, "reading the manifest from %s failed: %s", dev,
 			    r == -EFBIG ? "larger than the manifest limit" : r < 0 ? strerror(-r) : "the reader died");
 	}
 	if (buf[0] != 'O') {
 		r = fail(error, -EIO, "%s", (char *)buf + 1);
-		free(buf);
+		secret_free(buf, len);
 		return r;
 	}
 	memmove(buf, buf + 1, len - 1);
@@ -206,14 +184,13 @@ static int mount_and_read(const char *dev, const char *fstype, struct manifest_b
 int manifest_source_label(const char *label, unsigned wait_seconds, struct manifest_bytes *out, char **error)
 {
 	char *dev = NULL, *fstype = NULL;
-	struct timespec start, now, nap = { 0, 200 * 1000 * 1000 };
+	struct timespec nap = { 0, 200 * 1000 * 1000 };
+	long long deadline = mono_ms() + (long long)wait_seconds * 1000;
 	int r;
 	memset(out, 0, sizeof *out);
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	/* the expectations disk may still be probing early in boot: poll, do not wait for udev */
 	while ((r = manifest_label_lookup(label, &dev, &fstype)) == -ENODEV) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= (time_t)wait_seconds)
+		if (mono_ms() >= deadline)
 			break;
 		nanosleep(&nap, NULL);
 	}
@@ -244,8 +221,7 @@ int manifest_source_label(const char *label, unsigned wait_seconds, struct manif
 
 void manifest_bytes_free(struct manifest_bytes *m)
 {
-	secret_clear(m->data, m->len);   /* it carries the per-run HMAC key */
-	free(m->data);
+	secret_free(m->data, m->len);   /* it carries the per-run HMAC key */
 	free(m->source);
 	free(m->device);
 	memset(m, 0, sizeof *m);

@@ -136,3 +136,10 @@ const char *format_bytes(size_t n, char *buf, size_t len)
 		snprintf(buf, len, "%.1fM", (double)n / (1024 * 1024));
 	return buf;
 }
+
+int cli_fail(char *error)
+{
+	fprintf(stderr, "credscope: %s\n", error ? error : "out of memory");
+	free(error);
+	return 2;
+}

@@ -30,3 +30,8 @@ const char *color_off(bool color);
 bool color_wanted(void);
 /* "27B", "4.0K", "1.0M": like systemd's FORMAT_BYTES for sizes in listings. */
 const char *format_bytes(size_t n, char *buf, size_t len);
+
+/* The edge's one error line: "credscope: ERROR" on stderr ("out of memory" when ERROR is
+ * NULL: the only failure that leaves no sentence). Frees ERROR; returns 2, the exit status
+ * of an environment error. */
+int cli_fail(char *error);

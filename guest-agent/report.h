@@ -11,7 +11,7 @@
 
 #include "credstore.h"
 #include "manifest.h"
-#include "systemd_rules.h"
+#include "systemd/import_creds.h"
 #include "verify.h"
 
 struct report_input {

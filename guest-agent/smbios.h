@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "systemd_rules.h"
+#include "systemd/import_creds.h"
 
 /* ---- parsed views ------------------------------------------------------------------
  * Offsets are always relative to the buffer that was parsed: the table (tables/DMI), one
@@ -153,12 +153,15 @@ int smbios_check_page_size(const struct raw_blob *entries, size_t n_entries, siz
 /* Reads ROOT/sys/firmware/dmi/entries/11-0/raw, 11-1/raw, ... until the first ENOENT, each
  * with a read() loop until EOF (the kernel hands out one page per read). On success *out
  * holds *n_out blobs named "11-N" (may be 0) and *dmi_sysfs_present says whether
- * ROOT/sys/firmware/dmi/entries exists. Returns 0 or -errno; a read error other than
- * ENOENT is reported on stderr naming the path. */
-int smbios_read_entries(const char *root, struct raw_blob **out, size_t *n_out, bool *dmi_sysfs_present);
+ * ROOT/sys/firmware/dmi/entries exists. Returns 0 or -errno; for a read error other than
+ * ENOENT, *error (when ERROR is not NULL) is a malloc'd sentence naming the path. A FIFO or
+ * device in place of an entry is such an error, never a hang. Prints nothing. */
+int smbios_read_entries(const char *root, struct raw_blob **out, size_t *n_out, bool *dmi_sysfs_present,
+			char **error);
 
-/* Reads the whole file at PATH with a read() loop until EOF (sysfs files report size 0 and
- * give one page per read). Returns 0 or -errno (-EFBIG past 16 MiB); no message. */
+/* file_read_bounded() (common/fileio.h) of PATH with the SMBIOS size cap: a regular file
+ * read to EOF (sysfs files report size 0 and give one page per read). Returns 0 or -errno
+ * (-EFBIG past 16 MiB, -ESPIPE for a FIFO or socket); no message. */
 int smbios_read_file(const char *path, uint8_t **out, size_t *out_len);
 
 /* Frees n blobs and their names, clearing the data bytes first (they may hold secrets). */

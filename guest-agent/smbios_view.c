@@ -9,10 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest.h"
+#include "fileio.h"
+#include "secret.h"
 #include "smbios_view.h"
-#include "systemd_rules.h"
+#include "sources.h"
 #include "strutil.h"
+#include "systemd/creds_name.h"
+#include "systemd/base64.h"
+#include "systemd/versions.h"
 
 #define PREFIX_TEXT   "io.systemd.credential:"
 #define PREFIX_BINARY "io.systemd.credential.binary:"
@@ -93,7 +97,7 @@ static int decoded_size(const char *value, size_t len, unsigned version, size_t 
 {
 	uint8_t *dec = NULL;
 	size_t dec_len = 0;
-	int r = systemd_unbase64(value, len, version ? version : 257, &dec, &dec_len);
+	int r = systemd_unbase64(value, len, systemd_release_effective(version), &dec, &dec_len);
 
 	if (r < 0)
 		return r;
@@ -127,7 +131,7 @@ static const char *who(unsigned version, char *buf, size_t n)
  * Returns the visible length, or SIZE_MAX when the string starts past the page. */
 static size_t visible_len(const struct smbios_string *s, unsigned version, size_t page_size)
 {
-	if (!version || version >= 257 || !page_size)
+	if (!version || !systemd_release(version)->smbios_first_page_only || !page_size)
 		return s->len;
 	if (s->offset >= page_size)
 		return SIZE_MAX;
@@ -236,8 +240,8 @@ static int read_optional(const char *root, const char *rel, uint8_t **buf, size_
 		return -ENOMEM;
 	r = smbios_read_file(p, buf, len);
 	*present = r == 0;
-	if (r < 0 && r != -ENOENT && !v->error &&
-	    asprintf(&v->error, "cannot read %s: %s%s", p, strerror(-r),
+	if (r < 0 && r != -ENOENT && r != -ENOMEM && !v->error &&
+	    asprintf(&v->error, "cannot read %s: %s%s", p, file_error_text(r),
 		     r == -EACCES ? " (the kernel makes it readable by root only: run as root)" : "") < 0)
 		v->error = NULL, r = -ENOMEM;
 	free(p);
@@ -249,7 +253,9 @@ static unsigned detect_systemd_version(const char *root)
 	struct import_sources src;
 	struct import_env env;
 
-	if (sources_load(root, 0, &env, &src) < 0)
+	/* Only the version matters here: a source that cannot be read is reported by the
+	 * commands that judge it (list, verify), and SMBIOS reads are reported by this view. */
+	if (sources_load(root, 0, &env, &src, NULL) < 0)
 		return 0;
 	sources_free(&src);
 	return env.systemd_version;
@@ -294,13 +300,9 @@ static int load_files(const char *root, struct smbios_view *v)
 		r = read_optional(root, "/sys/firmware/dmi/tables/DMI", &v->dmi, &v->dmi_len, &v->table_present, v);
 	if (r < 0)
 		return r;
-	r = smbios_read_entries(root, &v->entries, &v->n_entries, &v->dmi_sysfs);
+	r = smbios_read_entries(root, &v->entries, &v->n_entries, &v->dmi_sysfs, v->error ? NULL : &v->error);
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0 && !v->error && asprintf(&v->error, "cannot read the SMBIOS entries under %s (see above)", root) < 0) {
-		v->error = NULL;
-		return -ENOMEM;
-	}
 	return explain_missing(root, v);
 }
 

@@ -6,26 +6,36 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-int snapshot_load(const struct cli_ctx *ctx, struct snapshot *s)
+#include "strutil.h"
+
+/* The sentence for a failure the loader did not word itself (out of memory). */
+static int unworded(char **error, int r, const char *what)
+{
+	if (!*error)
+		*error = strprintf("%s failed: %s", what, strerror(-r));
+	return r;
+}
+
+int snapshot_load(const struct cli_ctx *ctx, struct snapshot *s, char **error)
 {
 	struct utsname u;
 	int r;
 	memset(s, 0, sizeof *s);
+	*error = NULL;
 	snprintf(s->kernel, sizeof s->kernel, "%s", uname(&u) == 0 ? u.release : "unknown");
-	r = sources_load(ctx->root, ctx->systemd_version, &s->env, &s->sources);
+	r = sources_load(ctx->root, ctx->systemd_version, &s->env, &s->sources, error);
 	if (r < 0)
-		return r;   /* sources_load said what failed */
+		return unworded(error, r, "reading the credential sources");
 	r = predict_import(&s->sources, &s->env, &s->pred);
 	if (r < 0) {
-		fprintf(stderr, "credscope: predicting systemd's import failed: %s\n", strerror(-r));
 		sources_free(&s->sources);
-		return r;
+		return unworded(error, r, "predicting systemd's import");
 	}
-	r = credstore_load(ctx->root, s->pred.env.systemd_version, &s->store);
+	r = credstore_load(ctx->root, s->pred.env.systemd_version, &s->store, error);
 	if (r < 0) {
 		prediction_free(&s->pred);
 		sources_free(&s->sources);
-		return r;
+		return unworded(error, r, "reading " CREDSTORE_PATH);
 	}
 	return 0;
 }

@@ -2,13 +2,14 @@
  *
  * Promise: snapshot_load() reads every credential source under the root (sources_load),
  * replays systemd's import for the detected or given version (predict_import), and reads
- * /run/credentials/@system judged by that version's rule (credstore_load). Errors are
- * reported on stderr once, here; callers only map them to exit status 2.
+ * /run/credentials/@system judged by that version's rule (credstore_load). It prints
+ * nothing: on failure *error is one malloc'd sentence naming the input that failed (NULL only
+ * when even that could not be allocated), which the command prints and maps to exit 2.
  */
 #pragma once
 #include "cli.h"
 #include "credstore.h"
-#include "systemd_rules.h"
+#include "sources.h"
 
 struct snapshot {
 	struct import_env env;
@@ -18,5 +19,5 @@ struct snapshot {
 	char kernel[128];            /* uname release of the running kernel */
 };
 
-int snapshot_load(const struct cli_ctx *ctx, struct snapshot *s);
+int snapshot_load(const struct cli_ctx *ctx, struct snapshot *s, char **error);
 void snapshot_free(struct snapshot *s);

@@ -1,65 +1,59 @@
-/* sources: the I/O edge of systemd_rules. sources_load() reads, below a root directory,
- * every input systemd's PID 1 consults when it imports credentials (fw_cfg, SMBIOS 11-N
- * entries, the SystemdOptions EFI variable, the kernel command line, @initrd) and the facts
- * that gate the import (version, page size, container, confidential VM, a preset
- * $CREDENTIALS_DIRECTORY, systemd.import_credentials=, dmi-sysfs and fw_cfg presence).
- * A missing file means "not there"; any other failure to read an input that matters is an
- * error that names the path. Values are cleared before their buffers are freed.
- */
-#include <ctype.h>
+/* sources: the I/O edge of the import model; see sources.h. Values are cleared before their
+ * buffers are freed. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest.h"
+#include "fileio.h"
+#include "parse.h"
+#include "secret.h"
 #include "smbios.h"
-#include "systemd_rules.h"
+#include "sources.h"
 #include "strutil.h"
+#include "systemd/gates.h"
 
 #define FW_CFG_CREDS   "/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials"
 #define EFI_OPTIONS    "/sys/firmware/efi/efivars/SystemdOptions-8cf2644b-4b0b-428f-9387-6d876050dc67"
 #define EFI_SECUREBOOT "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 #define INITRD_CREDS   "/run/credentials/@initrd"
+/* Any one input: far above what systemd reads (1 MiB budget, 8 + 1 MiB per SMBIOS entry),
+ * far below what would strain the agent. */
+#define SOURCE_READ_MAX (16u * 1024u * 1024u)
 
-static int load_error(const char *path, int r)
+/* The sentence for a failed read of PATH; returns R. */
+static int read_error(char **error, const char *path, int r)
 {
-	fprintf(stderr, "credscope: cannot read %s: %s%s\n", path, strerror(-r),
-		r == -EACCES || r == -EPERM ? " (run as root)" : "");
+	if (r != -ENOMEM && error)
+		*error = strprintf("cannot read %s: %s%s", path, file_error_text(r),
+				   r == -EACCES || r == -EPERM ? " (run as root)" : "");
 	return r;
 }
 
-/* Whole file plus a NUL. -ENOENT is returned silently; other errors are reported. */
-static int read_path(const char *root, const char *rel, char **out, size_t *out_len)
+/* Whole file plus a NUL. A missing file (or missing parent) is -ENOENT without a message;
+ * every other failure sets *error. */
+static int read_path(const char *root, const char *rel, char **out, size_t *out_len, char **error)
 {
-	char *path = root_join(root, rel), *t;
+	char *path = root_join(root, rel);
 	uint8_t *data;
 	size_t len;
 	int r;
 
 	if (!path)
 		return -ENOMEM;
-	r = smbios_read_file(path, &data, &len);
-	if (r < 0) {
-		if (r != -ENOENT && r != -ENOTDIR)
-			load_error(path, r);
-		free(path);
-		return r == -ENOTDIR ? -ENOENT : r;
-	}
+	r = file_read_bounded(AT_FDCWD, path, SOURCE_READ_MAX, &data, &len);
+	if (r == -ENOENT || r == -ENOTDIR)
+		r = -ENOENT;
+	else if (r < 0)
+		read_error(error, path, r);
 	free(path);
-	t = malloc(len + 1);
-	if (t) {
-		memcpy(t, data, len);
-		t[len] = 0;
-	}
-	secret_clear(data, len);
-	free(data);
-	if (!t)
-		return -ENOMEM;
-	*out = t;
+	if (r < 0)
+		return r;
+	*out = (char *) data;
 	if (out_len)
 		*out_len = len;
 	return 0;
@@ -75,7 +69,25 @@ static bool path_exists(const char *root, const char *rel)
 	return e;
 }
 
-/* "libsystemd-shared-252.so", "libsystemd-shared-257.13-1.so" -> 252, 257. */
+/* "libsystemd-shared-252.so", "libsystemd-shared-257.13-1.so" -> 252, 257; 0 for other
+ * names. The number must be followed by '.' or '-'. */
+static unsigned version_from_name(const char *s)
+{
+	char digits[6];
+	size_t n;
+	unsigned v;
+
+	if (strncmp(s, "libsystemd-shared-", 18) != 0)
+		return 0;
+	s += 18;
+	n = strspn(s, "0123456789");
+	if (n == 0 || n >= sizeof(digits) || (s[n] != '.' && s[n] != '-'))
+		return 0;
+	memcpy(digits, s, n);
+	digits[n] = 0;
+	return parse_uint(digits, 1, 9999, &v) == 0 ? v : 0;
+}
+
 static unsigned version_from_dir(const char *dir)
 {
 	unsigned best = 0;
@@ -85,15 +97,9 @@ static unsigned version_from_dir(const char *dir)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		const char *s = de->d_name;
-		unsigned long v;
-		char *end;
-
-		if (strncmp(s, "libsystemd-shared-", 18) != 0 || !isdigit((unsigned char) s[18]))
-			continue;
-		v = strtoul(s + 18, &end, 10);
-		if ((*end == '.' || *end == '-') && v > best && v < 10000)
-			best = (unsigned) v;
+		unsigned v = version_from_name(de->d_name);
+		if (v > best)
+			best = v;
 	}
 	closedir(d);
 	return best;
@@ -133,36 +139,8 @@ int systemd_version_detect(const char *root, unsigned *out)
 }
 
 /* PID 1's initial environment (NUL-separated): container=, $CREDENTIALS_DIRECTORY. */
-static int load_pid1_environ(const char *root, struct import_env *env)
+static void scan_pid1_environ(const char *buf, size_t len, struct import_env *env)
 {
-	char *path = root_join(root, "/proc/1/environ"), *buf;
-	uint8_t *data;
-	size_t len;
-	int r;
-
-	if (!path)
-		return -ENOMEM;
-	r = smbios_read_file(path, &data, &len);
-	if (r == -EACCES || r == -EPERM)
-		/* Seen in sandboxes that restrict /proc even for root: the rest of the
-		 * picture is still worth having, so say what is assumed and go on. */
-		fprintf(stderr, "credscope: cannot read %s (%s): assuming no container manager "
-			"and no preset $CREDENTIALS_DIRECTORY\n", path, strerror(-r));
-	else if (r < 0 && r != -ENOENT && r != -ENOTDIR)
-		load_error(path, r);
-	free(path);
-	if (r == -ENOENT || r == -ENOTDIR || r == -EACCES || r == -EPERM)
-		return 0;
-	if (r < 0)
-		return r;
-	buf = malloc(len + 1);
-	if (!buf) {
-		free(data);
-		return -ENOMEM;
-	}
-	memcpy(buf, data, len);
-	buf[len] = 0;
-	free(data);
 	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
 		const char *e = buf + i;
 
@@ -179,15 +157,41 @@ static int load_pid1_environ(const char *root, struct import_env *env)
 			env->credentials_dir_is_system = n == 24 && strncmp(v, "/run/credentials/@system", 24) == 0;
 		}
 	}
-	free(buf);
+}
+
+static int load_pid1_environ(const char *root, struct import_env *env, char **error)
+{
+	char *path = root_join(root, "/proc/1/environ");
+	uint8_t *data;
+	size_t len;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = file_read_bounded(AT_FDCWD, path, SOURCE_READ_MAX, &data, &len);
+	if (r == -EACCES || r == -EPERM)
+		/* Seen in sandboxes that restrict /proc even for root: the rest of the picture
+		 * is still worth having, so say what is assumed and go on (a warning, not an
+		 * error: nothing is returned). */
+		fprintf(stderr, "credscope: cannot read %s (%s): assuming no container manager "
+			"and no preset $CREDENTIALS_DIRECTORY\n", path, strerror(-r));
+	else if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+		read_error(error, path, r);
+	free(path);
+	if (r == -ENOENT || r == -ENOTDIR || r == -EACCES || r == -EPERM)
+		return 0;
+	if (r < 0)
+		return r;
+	scan_pid1_environ((const char *) data, len, env);
+	free(data);
 	return 0;
 }
 
 /* detect_container(): a non-empty /run/systemd/container also says so. */
-static int load_container(const char *root, struct import_env *env)
+static int load_container(const char *root, struct import_env *env, char **error)
 {
 	char *buf;
-	int r = read_path(root, "/run/systemd/container", &buf, NULL);
+	int r = read_path(root, "/run/systemd/container", &buf, NULL, error);
 
 	if (r == -ENOENT)
 		return 0;
@@ -200,11 +204,11 @@ static int load_container(const char *root, struct import_env *env)
 }
 
 /* Confidential VM: the guest kernel's CPU flags for AMD SEV(-ES/-SNP) or Intel TDX. */
-static int load_cvm(const char *root, struct import_env *env)
+static int load_cvm(const char *root, struct import_env *env, char **error)
 {
 	static const char *const flags[] = { "sev", "sev_es", "sev_snp", "tdx_guest" };
 	char *buf, *line, *save = NULL;
-	int r = read_path(root, "/proc/cpuinfo", &buf, NULL);
+	int r = read_path(root, "/proc/cpuinfo", &buf, NULL, error);
 
 	if (r == -ENOENT)
 		return 0;
@@ -262,11 +266,11 @@ static char *utf16le_to_utf8(const uint8_t *p, size_t units)
 }
 
 /* efivarfs: 4 attribute bytes, then the data. */
-static int load_efi(const char *root, struct import_env *env, struct import_sources *s)
+static int load_efi(const char *root, struct import_env *env, struct import_sources *s, char **error)
 {
 	char *buf;
 	size_t len;
-	int r = read_path(root, EFI_SECUREBOOT, &buf, &len);
+	int r = read_path(root, EFI_SECUREBOOT, &buf, &len, error);
 
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -274,22 +278,21 @@ static int load_efi(const char *root, struct import_env *env, struct import_sour
 		env->efi_secure_boot = len >= 5 && buf[4] != 0;
 		free(buf);
 	}
-	r = read_path(root, EFI_OPTIONS, &buf, &len);
+	r = read_path(root, EFI_OPTIONS, &buf, &len, error);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
 	s->efi_options = len >= 4 ? utf16le_to_utf8((const uint8_t *) buf + 4, (len - 4) / 2) : strdup("");
-	secret_clear(buf, len);
-	free(buf);
+	secret_free(buf, len);
 	return s->efi_options ? 0 : -ENOMEM;
 }
 
 /* proc_cmdline(): /proc/cmdline, or PID 1's argv joined by spaces in a container. */
-static int load_cmdline(const char *root, const struct import_env *env, struct import_sources *s)
+static int load_cmdline(const char *root, const struct import_env *env, struct import_sources *s, char **error)
 {
 	size_t len;
-	int r = read_path(root, env->in_container ? "/proc/1/cmdline" : "/proc/cmdline", &s->cmdline, &len);
+	int r = read_path(root, env->in_container ? "/proc/1/cmdline" : "/proc/cmdline", &s->cmdline, &len, error);
 
 	if (r == -ENOENT)
 		return 0;
@@ -341,8 +344,35 @@ static int list_dir(const char *path, char ***out, size_t *n_out)
 	return 0;
 }
 
-/* One blob per directory entry: DIR/NAME/raw (fw_cfg) or DIR/NAME (@initrd, regular files only). */
-static int load_dir_blobs(const char *root, const char *rel, const char *suffix, struct raw_blob **out, size_t *n_out)
+/* DIR/NAME + SUFFIX into the next blob of V. With no suffix (@initrd) what is not a regular
+ * file is skipped, as systemd skips it: returns 0 and adds nothing. */
+static int load_one_blob(const char *dir, char **name, const char *suffix, struct raw_blob *v, size_t *n,
+			 char **error)
+{
+	struct stat st;
+	char *path = strprintf("%s/%s%s", dir, *name, suffix);
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	if (!*suffix && (stat(path, &st) < 0 || !S_ISREG(st.st_mode))) {
+		free(path);
+		return 0;
+	}
+	r = file_read_bounded(AT_FDCWD, path, SOURCE_READ_MAX, &v[*n].data, &v[*n].len);
+	if (r < 0)
+		read_error(error, path, r);
+	else {
+		v[(*n)++].name = *name;
+		*name = NULL;
+	}
+	free(path);
+	return r;
+}
+
+/* One blob per directory entry: DIR/NAME/raw (fw_cfg) or DIR/NAME (@initrd). */
+static int load_dir_blobs(const char *root, const char *rel, const char *suffix, struct raw_blob **out,
+			  size_t *n_out, char **error)
 {
 	char *dir = root_join(root, rel), **names = NULL;
 	size_t n = 0;
@@ -356,32 +386,15 @@ static int load_dir_blobs(const char *root, const char *rel, const char *suffix,
 		return 0;
 	}
 	if (r < 0) {
-		load_error(dir, r);
+		read_error(error, dir, r);
 		free(dir);
 		return r;
 	}
 	*out = calloc(n ? n : 1, sizeof(**out));
+	r = *out ? 0 : -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		char *path = NULL;
-		struct stat st;
-
-		if (r >= 0 && !*out)
-			r = -ENOMEM;
-		if (r >= 0 && asprintf(&path, "%s/%s%s", dir, names[i], suffix) < 0)
-			r = -ENOMEM;
-		if (r >= 0 && !*suffix && (stat(path, &st) < 0 || !S_ISREG(st.st_mode))) {
-			free(path);   /* systemd skips what is not a regular file */
-			free(names[i]);
-			continue;
-		}
-		if (r >= 0) {
-			r = smbios_read_file(path, &(*out)[*n_out].data, &(*out)[*n_out].len);
-			if (r < 0)
-				load_error(path, r);
-			else
-				(*out)[(*n_out)++].name = names[i], names[i] = NULL;
-		}
-		free(path);
+		if (r >= 0)
+			r = load_one_blob(dir, &names[i], suffix, *out, n_out, error);
 		free(names[i]);
 	}
 	free(names);
@@ -389,42 +402,62 @@ static int load_dir_blobs(const char *root, const char *rel, const char *suffix,
 	return r;
 }
 
+static int load_version(const char *root, unsigned override, struct import_env *env, char **error)
+{
+	int r;
+
+	env->systemd_version = override;
+	if (override)
+		return 0;
+	r = systemd_version_detect(root, &env->systemd_version);
+	if (r == -ENOENT && error)
+		*error = strprintf("cannot tell the systemd version of %s (no libsystemd-shared-NNN.so under "
+				   "usr/lib/x86_64-linux-gnu/systemd, lib/systemd or usr/lib/systemd): "
+				   "pass --systemd-version N", root);
+	if (r < 0)
+		return r;
+	env->version_detected = true;
+	return 0;
+}
+
+static int load_all(const char *root, struct import_env *env, struct import_sources *s, char **error)
+{
+	int r = load_pid1_environ(root, env, error);
+
+	if (r >= 0)
+		r = load_container(root, env, error);
+	if (r >= 0)
+		r = load_cvm(root, env, error);
+	if (r >= 0)
+		r = smbios_read_entries(root, &s->smbios, &s->n_smbios, &env->dmi_sysfs_present, error);
+	if (r >= 0)
+		r = load_dir_blobs(root, FW_CFG_CREDS, "/raw", &s->fw_cfg, &s->n_fw_cfg, error);
+	if (r >= 0 && !env->in_container)
+		r = load_efi(root, env, s, error);
+	if (r >= 0)
+		r = load_cmdline(root, env, s, error);
+	if (r >= 0)
+		r = load_dir_blobs(root, INITRD_CREDS, "", &s->initrd, &s->n_initrd, error);
+	return r;
+}
+
 int sources_load(const char *root, unsigned systemd_version_override, struct import_env *env,
-		 struct import_sources *s)
+		 struct import_sources *s, char **error)
 {
 	long ps;
 	int r;
 
-	*env = (struct import_env) { .systemd_version = systemd_version_override };
+	*env = (struct import_env) {};
 	*s = (struct import_sources) {};
-	if (!systemd_version_override) {
-		r = systemd_version_detect(root, &env->systemd_version);
-		if (r == -ENOENT)
-			fprintf(stderr, "credscope: cannot tell the systemd version of %s (no libsystemd-shared-NNN.so "
-				"under usr/lib/x86_64-linux-gnu/systemd, lib/systemd or usr/lib/systemd): "
-				"pass --systemd-version N\n", root);
-		if (r < 0)
-			return r;
-		env->version_detected = true;
-	}
+	if (error)
+		*error = NULL;
+	r = load_version(root, systemd_version_override, env, error);
+	if (r < 0)
+		return r;
 	ps = strcmp(root, "/") == 0 ? sysconf(_SC_PAGESIZE) : 4096;
 	env->page_size = ps > 0 ? (size_t) ps : 4096;
 	env->fw_cfg_present = path_exists(root, "/sys/firmware/qemu_fw_cfg");
-	r = load_pid1_environ(root, env);
-	if (r >= 0)
-		r = load_container(root, env);
-	if (r >= 0)
-		r = load_cvm(root, env);
-	if (r >= 0)
-		r = smbios_read_entries(root, &s->smbios, &s->n_smbios, &env->dmi_sysfs_present);
-	if (r >= 0)
-		r = load_dir_blobs(root, FW_CFG_CREDS, "/raw", &s->fw_cfg, &s->n_fw_cfg);
-	if (r >= 0 && !env->in_container)
-		r = load_efi(root, env, s);
-	if (r >= 0)
-		r = load_cmdline(root, env, s);
-	if (r >= 0)
-		r = load_dir_blobs(root, INITRD_CREDS, "", &s->initrd, &s->n_initrd);
+	r = load_all(root, env, s, error);
 	if (r < 0) {
 		sources_free(s);
 		return r;

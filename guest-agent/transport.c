@@ -14,22 +14,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "fileio.h"
 #include "frame.h"
+#include "parse.h"
+#include "secret.h"
+#include "strutil.h"
+#include "systemd/proc_cmdline.h"
 
-static int parse_uint(const char *s, size_t len, unsigned *out)
+/* A CID or port: LEN decimal digits at S, strictly (parse_uint()), at most UINT32_MAX. */
+static int parse_u32(const char *s, size_t len, unsigned *out)
 {
-	unsigned long v = 0;
-	if (len == 0 || len > 10)
+	char buf[16];
+
+	if (len >= sizeof buf)
 		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v > UINT32_MAX)
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	return parse_uint(buf, 0, UINT32_MAX, out);
 }
 
 static int bad_dest(char **error, const char *text, const char *why)
@@ -45,9 +47,9 @@ int report_dest_parse(const char *text, struct report_dest *d, char **error)
 	if (strncmp(text, "vsock:", 6) == 0) {
 		const char *cid = text + 6, *colon = strchr(cid, ':');
 		d->kind = DEST_VSOCK;
-		if (!colon || parse_uint(cid, (size_t)(colon - cid), &d->cid) < 0)
+		if (!colon || parse_u32(cid, (size_t)(colon - cid), &d->cid) < 0)
 			return bad_dest(error, text, "CID must be a decimal number");
-		if (parse_uint(colon + 1, strlen(colon + 1), &d->port) < 0)
+		if (parse_u32(colon + 1, strlen(colon + 1), &d->port) < 0)
 			return bad_dest(error, text, "PORT must be a decimal number");
 		return 0;
 	}
@@ -63,34 +65,35 @@ int report_dest_parse(const char *text, struct report_dest *d, char **error)
 	return bad_dest(error, text, "unknown transport");
 }
 
+/* Bigger than any kernel's COMMAND_LINE_SIZE (x86-64: 2048, arm64: 4096, some: 64 KiB). */
+#define CMDLINE_READ_MAX (1024u * 1024u)
+
 char *cmdline_value(const char *root, const char *key)
 {
-	char path[4096], buf[8192], *save = NULL, *found = NULL;
-	size_t klen = strlen(key);
-	snprintf(path, sizeof path, "%s/proc/cmdline", strcmp(root, "/") == 0 ? "" : root);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	char *path = root_join(root, "/proc/cmdline"), *value = NULL;
+	uint8_t *text = NULL;
+	size_t len;
+	int r;
+
+	if (!path)
 		return NULL;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* the last occurrence wins, as for the kernel's own parameters */
-	for (char *w = strtok_r(buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
-		if (strncmp(w, key, klen) == 0 && w[klen] == '=')
-			found = w + klen + 1;
-	return found ? strdup(found) : NULL;
+	r = file_read_bounded(AT_FDCWD, path, CMDLINE_READ_MAX, &text, &len);
+	free(path);
+	if (r < 0)
+		return NULL;
+	/* systemd's own parser: quotes and '-'/'_' in keys as PID 1 reads them, last one wins */
+	r = proc_cmdline_get_key((const char *) text, key, &value);
+	secret_free(text, len);   /* other words may carry credential values */
+	if (r <= 0) {
+		free(value);
+		return NULL;
+	}
+	return value;
 }
 
 char *report_dest_from_cmdline(const char *root)
 {
 	return cmdline_value(root, "credscope.report");
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static bool retryable(int e)
@@ -149,13 +152,13 @@ static int connect_once(const char *root, const struct report_dest *d)
 
 int transport_connect(const char *root, const struct report_dest *d, int timeout_ms)
 {
-	long long deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+	long long deadline = mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
 	long delay = 100;
 	for (;;) {
 		int fd = connect_once(root, d);
 		if (fd >= 0 || !retryable(-fd))
 			return fd;
-		long long left = deadline - now_ms();
+		long long left = deadline - mono_ms();
 		if (left <= 0)
 			return fd;
 		long nap = delay < left ? delay : (long)left;

@@ -14,7 +14,7 @@
 
 #include "credstore.h"
 #include "manifest.h"
-#include "systemd_rules.h"
+#include "systemd/import_creds.h"
 
 enum finding_kind {
 	FINDING_MISSING,

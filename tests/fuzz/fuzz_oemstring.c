@@ -1,4 +1,4 @@
-/* libFuzzer target: the OEM-string -> credential parser (systemd_rules.c predict_import())
+/* libFuzzer target: the OEM-string -> credential parser (systemd/import_creds.c predict_import())
  * over one fuzzed SMBIOS 11-N entry and a fuzzed kernel command line, for systemd 252, 254
  * and 257, plus systemd_unbase64() on the raw bytes.
  *
@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "systemd_rules.h"
+#include "systemd/base64.h"
+#include "systemd/import_creds.h"
 
 static void check(const struct prediction *p, unsigned version)
 {

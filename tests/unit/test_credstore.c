@@ -123,7 +123,7 @@ static void test_store_files_read_with_mode_and_links_refused(void **state)
 	snprintf(path, sizeof path, "%s/run/credentials/@system/DIR", root);
 	assert_int_equal(mkdir(path, 0700), 0);
 
-	assert_int_equal(credstore_load(root, 257, &s), 0);
+	assert_int_equal(credstore_load(root, 257, &s, NULL), 0);
 	assert_true(s.exists);
 	assert_int_equal(s.security, STORE_SECURITY_SECURE);
 	assert_int_equal(s.n_files, 4);
@@ -144,7 +144,7 @@ static void test_store_files_read_with_mode_and_links_refused(void **state)
 	assert_null(credstore_find(&s, "NOPE"));
 	credstore_free(&s);
 
-	assert_int_equal(credstore_load(root, 254, &s), 0);
+	assert_int_equal(credstore_load(root, 254, &s, NULL), 0);
 	assert_int_equal(s.security, STORE_SECURITY_WEAK);
 	credstore_free(&s);
 	snprintf(path, sizeof path, "rm -rf %s", root);
@@ -154,7 +154,7 @@ static void test_store_files_read_with_mode_and_links_refused(void **state)
 static void test_missing_store_directory_is_a_state_not_an_error(void **state)
 {
 	struct credstore s;
-	assert_int_equal(credstore_load("/nonexistent-credscope-root", 252, &s), 0);
+	assert_int_equal(credstore_load("/nonexistent-credscope-root", 252, &s, NULL), 0);
 	assert_false(s.exists);
 	assert_int_equal(s.n_files, 0);
 	credstore_free(&s);

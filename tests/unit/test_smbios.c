@@ -18,7 +18,7 @@
 #include "cli.h"
 #include "smbios.h"
 #include "smbios_view.h"
-#include "systemd_rules.h"
+#include "systemd/import_creds.h"
 
 #define FIX "tests/fixtures/smbios/"
 
@@ -77,7 +77,7 @@ static void test_entries_are_read_from_11_0_upward_until_the_first_missing_one(v
 		snprintf(p, sizeof(p), "%s/sys/firmware/dmi/entries/11-%d/raw", root, i);
 		write_file(p, "\x0b\x05\x00\x0e\x00\x00\x00", 7 - (i == 1));
 	}
-	assert_int_equal(smbios_read_entries(root, &b, &n, &present), 0);
+	assert_int_equal(smbios_read_entries(root, &b, &n, &present, NULL), 0);
 	assert_true(present);
 	assert_int_equal(n, 2);
 	assert_string_equal(b[0].name, "11-0");
@@ -100,7 +100,7 @@ static void test_entry_read_error_other_than_enoent_fails_the_read(void **state)
 	/* raw as a directory: open() works, read() fails with EISDIR */
 	snprintf(p, sizeof(p), "mkdir -p %s/sys/firmware/dmi/entries/11-0/raw", root);
 	assert_int_equal(system(p), 0);
-	assert_int_equal(smbios_read_entries(root, &b, &n, &present), -EISDIR);
+	assert_int_equal(smbios_read_entries(root, &b, &n, &present, NULL), -EISDIR);
 	snprintf(p, sizeof(p), "rm -rf %s", root);
 	assert_int_equal(system(p), 0);
 }
@@ -111,11 +111,11 @@ static void test_root_without_dmi_sysfs_has_no_entries_and_says_so(void **state)
 	size_t n = 99;
 	bool present = true;
 
-	assert_int_equal(smbios_read_entries(FIX "no-dmi-sysfs/root", &b, &n, &present), 0);
+	assert_int_equal(smbios_read_entries(FIX "no-dmi-sysfs/root", &b, &n, &present, NULL), 0);
 	assert_false(present);
 	assert_int_equal(n, 0);
 	raw_blobs_free(b, n);
-	assert_int_equal(smbios_read_entries(FIX "no-smbios/root/", &b, &n, &present), 0);
+	assert_int_equal(smbios_read_entries(FIX "no-smbios/root/", &b, &n, &present, NULL), 0);
 	assert_false(present);
 	assert_int_equal(n, 0);
 	raw_blobs_free(b, n);
@@ -127,7 +127,7 @@ static void test_entry_larger_than_a_page_is_read_whole(void **state)
 	size_t n;
 	bool present;
 
-	assert_int_equal(smbios_read_entries(FIX "bigentry/root", &b, &n, &present), 0);
+	assert_int_equal(smbios_read_entries(FIX "bigentry/root", &b, &n, &present, NULL), 0);
 	assert_true(present);
 	assert_int_equal(n, 1);
 	assert_int_equal(b[0].len, 6097);
@@ -654,7 +654,7 @@ static void cross_check_fixture(const char *fixture, struct raw_blob **b, size_t
 	bool present;
 
 	snprintf(root, sizeof(root), FIX "%s/root", fixture);
-	assert_int_equal(smbios_read_entries(root, b, n, &present), 0);
+	assert_int_equal(smbios_read_entries(root, b, n, &present, NULL), 0);
 	load_table(fixture, epb, dmi, &len, &ep);
 	assert_int_equal(smbios_parse_table(*dmi, len, &ep, t, NULL), 0);
 }
@@ -724,7 +724,7 @@ static void test_entry_without_a_table_structure_is_a_mismatch(void **state)
 	size_t n, nv;
 	bool present;
 
-	assert_int_equal(smbios_read_entries(FIX "vendor/root", &vendor, &nv, &present), 0);
+	assert_int_equal(smbios_read_entries(FIX "vendor/root", &vendor, &nv, &present, NULL), 0);
 	cross_check_fixture("no-type11", &b, &n, &t, &epb, &dmi);
 	assert_int_equal(smbios_cross_check(vendor, nv, &t, &f), 1);
 	assert_string_equal(f.v[0].where, "entries/11-0/raw");
@@ -745,7 +745,7 @@ static void test_entry_past_a_page_is_flagged_before_257_only(void **state)
 	size_t n;
 	bool present;
 
-	assert_int_equal(smbios_read_entries(FIX "bigentry/root", &b, &n, &present), 0);
+	assert_int_equal(smbios_read_entries(FIX "bigentry/root", &b, &n, &present, NULL), 0);
 	assert_int_equal(smbios_check_page_size(b, n, 4096, 257, &f), 0);
 	assert_int_equal(smbios_check_page_size(b, n, 4096, 252, &f), 1);
 	assert_int_equal(f.v[0].kind, SMBIOS_FINDING_PAST_PAGE);

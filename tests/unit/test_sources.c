@@ -14,7 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "systemd_rules.h"
+#include "sources.h"
+#include "systemd/import_creds.h"
 
 #define BASIC "tests/fixtures/roots/sources-basic"
 
@@ -73,7 +74,7 @@ static void remove_root(char *root)
 
 static void load(const char *root, unsigned override, struct import_env *env, struct import_sources *s)
 {
-	assert_int_equal(sources_load(root, override, env, s), 0);
+	assert_int_equal(sources_load(root, override, env, s, NULL), 0);
 }
 
 /* ---- the static fixture ------------------------------------------------------------------ */
@@ -251,7 +252,7 @@ static void test_unknown_version_is_an_error_unless_overridden(void **state)
 	assert_true(asprintf(&lib, "%s/usr/lib/systemd/libsystemd-shared-257.13-1.so", root) > 0);
 	assert_int_equal(unlink(lib), 0);
 	free(lib);
-	assert_int_equal(sources_load(root, 0, &env, &s), -ENOENT);
+	assert_int_equal(sources_load(root, 0, &env, &s, NULL), -ENOENT);
 	assert_int_equal(systemd_version_detect(root, &v), -ENOENT);
 	assert_int_equal(v, 0);
 	assert_int_equal(systemd_version_detect(BASIC, &v), 0);
@@ -273,7 +274,7 @@ static void test_unreadable_fw_cfg_item_is_an_error(void **state)
 	assert_true(asprintf(&dir, "%s/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials/X/raw/", root) > 0);
 	mkdir_parents(dir);
 	free(dir);
-	assert_int_equal(sources_load(root, 0, &env, &s), -EISDIR);
+	assert_int_equal(sources_load(root, 0, &env, &s, NULL), -EISDIR);
 	remove_root(root);
 }
 

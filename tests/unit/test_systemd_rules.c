@@ -10,7 +10,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "systemd_rules.h"
+#include "systemd/base64.h"
+#include "systemd/creds_name.h"
+#include "systemd/gates.h"
+#include "systemd/import_creds.h"
 
 /* ---- helpers ----------------------------------------------------------------------- */
 

@@ -1,11 +1,13 @@
-/* systemd_rules: what systemd's PID 1 imports into /run/credentials/@system, per version.
+/* import_creds: what systemd's PID 1 imports into /run/credentials/@system, per version.
  *
  * Promise: given every credential source as raw bytes (struct import_sources) and the facts
- * that gate the import (struct import_env), predict_import() replays systemd's
- * import_credentials_trusted() (fw_cfg, SMBIOS, kernel command line, @initrd; one shared
- * 1 MiB budget; first writer wins) and says, for every candidate string, what happened to
- * it and why. Pure: no I/O. sources_load() is the I/O edge that fills the inputs from a
- * root directory. Rules and their upstream citations: shared/reference/systemd-credentials.md.
+ * that gate the import (struct import_env), predict_import() replays upstream's
+ * import_credentials_trusted() (src/core/import-creds.c: fw_cfg, SMBIOS, kernel command
+ * line, @initrd; one shared 1 MiB budget; first writer wins; the store is written once) and
+ * says, for every candidate string, what happened to it and why. Version differences come
+ * from the row systemd_release() returns (systemd/versions.h). Pure: no I/O; sources_load()
+ * (sources.h) is the I/O edge that fills the inputs from a root directory. Rules and their
+ * upstream citations: shared/reference/systemd-credentials.md.
  *
  * Secret handling: values live only in cred_candidate.value / .imported; they are cleared
  * by prediction_free(). `detail` strings never contain value bytes.
@@ -15,9 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "systemd/creds_name.h"
+
 #define CRED_SIZE_MAX       (1024u * 1024u)   /* CREDENTIAL_SIZE_MAX */
 #define CRED_TOTAL_SIZE_MAX (1024u * 1024u)   /* CREDENTIALS_TOTAL_SIZE_MAX, shared by all sources */
-#define CRED_NAME_MAX       255u
 
 enum cred_source {
 	CRED_SOURCE_FW_CFG,
@@ -70,7 +73,6 @@ struct import_env {
 	bool import_disabled;         /* systemd.import_credentials=no on the command line */
 	bool dmi_sysfs_present;       /* /sys/firmware/dmi/entries exists */
 	bool fw_cfg_present;          /* /sys/firmware/qemu_fw_cfg exists */
-	/* additions (systemd_rules helper): */
 	bool efi_secure_boot;         /* SecureBoot is on: systemd ignores the SystemdOptions EFI variable */
 	bool credentials_dir_is_system; /* the preset $CREDENTIALS_DIRECTORY is /run/credentials/@system:
 	                                 * v254+ still merges /run/credentials/@initrd into it */
@@ -99,38 +101,10 @@ struct prediction {
 	size_t n_cands;
 	size_t budget_used;            /* bytes counted against CRED_TOTAL_SIZE_MAX */
 	char *skip_reason;             /* non-NULL when the whole import is skipped */
-	/* addition: why a whole source contributed nothing, e.g. SMBIOS: "/sys/firmware/dmi/entries
+	/* why a whole source contributed nothing, e.g. SMBIOS: "/sys/firmware/dmi/entries
 	 * does not exist: the kernel lacks dmi-sysfs"; NULL when the source ran. */
 	char *source_skip_reason[_CRED_SOURCE_MAX];
 };
-
-/* Name validity as systemd's credential_name_valid(): not empty, not "." / "..", no '/',
- * at most 255 bytes, only 0x20..0x7e, no ':'. */
-bool credential_name_valid(const char *name, size_t len);
-/* Why a name is invalid, as a clause ("it contains '/'"); NULL when valid. Static string. */
-const char *credential_name_problem(const char *name, size_t len);
-
-/* systemd's unbase64mem() for the given version: whitespace skipped, padding required,
- * URL-safe alphabet only from 255. Returns 0 or -EPIPE / -EINVAL / -ENAMETOOLONG / -ENOMEM
- * exactly where systemd would. */
-int systemd_unbase64(const char *in, size_t len, unsigned systemd_version, uint8_t **out, size_t *out_len);
-
-/* systemd's reading of systemd.import_credentials= (proc_cmdline_get_key() with the rd. prefix
- * stripped only in an initrd): the kernel command line first, the EFI SystemdOptions variable
- * only if the key is absent there; the last occurrence wins; an unparsable boolean is ignored.
- * True when the value is a false boolean ("no", "0", "off", ...). Either line may be NULL. */
-bool cmdline_import_credentials_disabled(const char *cmdline, const char *efi_options);
-
-/* addition: the systemd version of ROOT from its libsystemd-shared-NNN.so (usr/lib/<triplet>/systemd,
- * lib/systemd, usr/lib/systemd), or `systemctl --version` when ROOT is "/". Returns 0, -ENOENT
- * (unknown) or -ENOMEM; prints nothing. */
-int systemd_version_detect(const char *root, unsigned *out);
-
-/* Fills env and sources from ROOT ("/" for the running system). systemd_version_override
- * > 0 replaces detection. Returns 0 or -errno (and then says what failed on stderr). */
-int sources_load(const char *root, unsigned systemd_version_override,
-		 struct import_env *env, struct import_sources *sources);
-void sources_free(struct import_sources *sources);
 
 /* Pure replay of systemd's import. Returns 0 or -ENOMEM. */
 int predict_import(const struct import_sources *sources, const struct import_env *env,

@@ -1,0 +1,127 @@
+/* gates: what stops the import as a whole or one source of it, as upstream
+ * import_credentials() / import_credentials_trusted() (src/core/import-creds.c) decide it
+ * with detect_container() (src/basic/virt.c), detect_confidential_virtualization()
+ * (src/basic/confidential-virt.c), the presence of dmi-sysfs and fw_cfg, a preset
+ * $CREDENTIALS_DIRECTORY and systemd.import_credentials=. See gates.h.
+ *
+ * Where upstream and the reference differ, upstream wins:
+ *   - A container does not skip the whole import: import_credentials_qemu() and
+ *     import_credentials_smbios() return early (252.5+), the kernel command line (PID 1's
+ *     own argv in a container) and @initrd still run.
+ *   - A confidential VM likewise skips only fw_cfg and SMBIOS.
+ */
+#include "systemd/gates.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "systemd/proc_cmdline.h"
+#include "systemd/versions.h"
+
+bool cmdline_import_credentials_disabled(const char *cmdline, const char *efi_options)
+{
+	const char *lines[] = { cmdline, efi_options };
+	bool disabled = false;
+
+	for (size_t i = 0; i < 2; i++) {
+		char *v = NULL;
+		int r;
+
+		if (!lines[i])
+			continue;
+		r = proc_cmdline_get_key(lines[i], "systemd.import_credentials", &v);
+		if (r > 0)
+			disabled = proc_cmdline_parse_boolean(v) == 0;
+		free(v);
+		if (r != 0)
+			break;   /* found (or out of memory): the EFI variable is not consulted */
+	}
+	return disabled;
+}
+
+static int set_reason(char **slot, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (*slot)
+		return 0;   /* the first (strongest) reason stays */
+	va_start(ap, fmt);
+	r = vasprintf(slot, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		*slot = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int whole_import_reason(unsigned version, const struct systemd_release *rel, const struct import_env *env,
+			       char **slot)
+{
+	/* A preset @system path is what an initrd's PID 1 leaves behind after its own import (with
+	 * its own version and modules, which we cannot see); anything else is a container manager's. */
+	if (env->credentials_dir_preset && env->credentials_dir_is_system)
+		return set_reason(slot, "$CREDENTIALS_DIRECTORY=/run/credentials/@system was already set for PID 1, "
+				  "so an initrd's PID 1 did the import (credscope cannot replay it) and systemd %u "
+				  "imported nothing itself%s", version,
+				  rel->imports_initrd ? " but merged /run/credentials/@initrd" : "");
+	if (env->credentials_dir_preset)
+		return set_reason(slot, "$CREDENTIALS_DIRECTORY was already set for PID 1 (by a container manager), "
+				  "so systemd %u imported nothing itself", version);
+	if (env->import_disabled)
+		return set_reason(slot, "systemd.import_credentials=no is set, so systemd %u imported nothing",
+				  version);
+	return 0;
+}
+
+static int firmware_source_reasons(unsigned version, const struct systemd_release *rel, const struct import_env *env,
+				   char **fw, char **smb)
+{
+	int r = 0;
+
+	if (env->in_container) {
+		const char *note = rel->container_skip_note;
+
+		r |= set_reason(fw, "systemd skips fw_cfg in a container%s", note);
+		r |= set_reason(smb, "systemd skips SMBIOS in a container%s", note);
+	}
+	if (env->confidential_vm && rel->cvm_skips_firmware) {
+		r |= set_reason(fw, "systemd %u does not trust fw_cfg in a confidential VM", version);
+		r |= set_reason(smb, "systemd %u does not trust SMBIOS in a confidential VM", version);
+	}
+	if (!env->dmi_sysfs_present)
+		r |= set_reason(smb, "/sys/firmware/dmi/entries does not exist: the kernel lacks dmi-sysfs");
+	if (!env->fw_cfg_present)
+		r |= set_reason(fw, "/sys/firmware/qemu_fw_cfg does not exist: no fw_cfg device, or the kernel "
+				"lacks qemu_fw_cfg");
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static int initrd_reason(unsigned version, const struct systemd_release *rel, const struct import_env *env,
+			 char **slot)
+{
+	if (!rel->imports_initrd)
+		return set_reason(slot, "systemd %u does not import /run/credentials/@initrd (from 254 on)", version);
+	if (env->credentials_dir_preset && !env->credentials_dir_is_system)
+		return set_reason(slot, "the preset $CREDENTIALS_DIRECTORY is not /run/credentials/@system, so "
+				  "systemd does not merge /run/credentials/@initrd into it");
+	return 0;
+}
+
+int import_gates(const struct import_env *env, struct prediction *out)
+{
+	unsigned version = systemd_release_effective(env->systemd_version);
+	const struct systemd_release *rel = systemd_release(env->systemd_version);
+	int r;
+
+	r = whole_import_reason(version, rel, env, &out->skip_reason);
+	if (r >= 0)
+		r = firmware_source_reasons(version, rel, env, &out->source_skip_reason[CRED_SOURCE_FW_CFG],
+					    &out->source_skip_reason[CRED_SOURCE_SMBIOS]);
+	if (r >= 0)
+		r = initrd_reason(version, rel, env, &out->source_skip_reason[CRED_SOURCE_INITRD]);
+	return r;
+}
