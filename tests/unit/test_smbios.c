@@ -1076,9 +1076,44 @@ static void test_verdicts_agree_with_the_import_predictor_on_every_fixture(void 
 			assert_verdicts_match_prediction(fixtures[i], versions[k]);
 }
 
+/* tables/DMI and tables/smbios_entry_point as FIFOs: the view fails at once, naming the file. */
+static void assert_view_fifo_fails_naming(const char *rel)
+{
+	char root[] = "/tmp/credscope-smbios-fifo-XXXXXX", path[512], cmd[600];
+	struct smbios_view v;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/sys/firmware/dmi/tables", root);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(5);
+	assert_int_equal(smbios_view_load(root, 257, &v), 0);
+	alarm(0);
+	assert_non_null(v.error);
+	assert_non_null(strstr(v.error, path));
+	assert_non_null(strstr(v.error, "is a FIFO or socket, not a regular file"));
+	smbios_view_free(&v);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_fifo_as_dmi_table_fails_at_once_naming_it(void **state)
+{
+	assert_view_fifo_fails_naming("/sys/firmware/dmi/tables/DMI");
+}
+
+static void test_fifo_as_entry_point_fails_at_once_naming_it(void **state)
+{
+	assert_view_fifo_fails_naming("/sys/firmware/dmi/tables/smbios_entry_point");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fifo_as_dmi_table_fails_at_once_naming_it),
+		cmocka_unit_test(test_fifo_as_entry_point_fails_at_once_naming_it),
 		cmocka_unit_test(test_entries_are_read_from_11_0_upward_until_the_first_missing_one),
 		cmocka_unit_test(test_entry_read_error_other_than_enoent_fails_the_read),
 		cmocka_unit_test(test_root_without_dmi_sysfs_has_no_entries_and_says_so),

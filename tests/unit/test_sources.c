@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "credstore.h"
 #include "sources.h"
 #include "systemd/import_creds.h"
+#include "transport.h"
 
 #define BASIC "tests/fixtures/roots/sources-basic"
 
@@ -278,6 +281,107 @@ static void test_unreadable_fw_cfg_item_is_an_error(void **state)
 	remove_root(root);
 }
 
+/* ---- FIFOs: every read under --root is bounded and non-blocking -------------------------- */
+
+/* A FIFO with no writer: opening it blocking would hang forever. alarm() turns a regression
+ * into a failing test (SIGALRM kills the binary) instead of a hung one. */
+static void put_fifo(const char *root, const char *rel)
+{
+	char *path;
+
+	assert_true(asprintf(&path, "%s%s", root, rel) > 0);
+	mkdir_parents(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	free(path);
+}
+
+static void assert_fifo_fails_naming(const char *rel)
+{
+	char *root = temp_root(), *error = NULL;
+	struct import_env env;
+	struct import_sources s;
+
+	put_fifo(root, rel);
+	alarm(5);
+	assert_int_equal(sources_load(root, 257, &env, &s, &error), -ESPIPE);
+	alarm(0);
+	assert_non_null(error);
+	assert_non_null(strstr(error, rel));
+	assert_non_null(strstr(error, "is a FIFO or socket, not a regular file"));
+	free(error);
+	remove_root(root);
+}
+
+static void test_fifo_as_proc_cmdline_fails_at_once_naming_it(void **state)
+{
+	assert_fifo_fails_naming("/proc/cmdline");
+}
+
+static void test_fifo_as_pid1_environ_fails_at_once_naming_it(void **state)
+{
+	assert_fifo_fails_naming("/proc/1/environ");
+}
+
+static void test_fifo_as_smbios_entry_fails_at_once_naming_it(void **state)
+{
+	assert_fifo_fails_naming("/sys/firmware/dmi/entries/11-0/raw");
+}
+
+static void test_fifo_as_fw_cfg_raw_fails_at_once_naming_it(void **state)
+{
+	assert_fifo_fails_naming("/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials/X/raw");
+}
+
+static void test_fifo_as_efi_systemd_options_fails_at_once_naming_it(void **state)
+{
+	assert_fifo_fails_naming("/sys/firmware/efi/efivars/SystemdOptions-8cf2644b-4b0b-428f-9387-6d876050dc67");
+}
+
+/* credscope.report= and credscope.manifest-label= come from the same /proc/cmdline: a FIFO
+ * there means "no such word", at once. */
+static void test_fifo_as_proc_cmdline_gives_no_report_destination_at_once(void **state)
+{
+	char *root = temp_root();
+
+	put_fifo(root, "/proc/cmdline");
+	alarm(5);
+	assert_null(report_dest_from_cmdline(root));
+	alarm(0);
+	remove_root(root);
+}
+
+/* mountinfo only refines the store's verdict: a FIFO there leaves the filesystem unknown. */
+static void test_fifo_as_mountinfo_leaves_the_store_unjudged_at_once(void **state)
+{
+	char *root = temp_root();
+	struct credstore st;
+
+	put_fifo(root, "/proc/self/mountinfo");
+	alarm(5);
+	assert_int_equal(credstore_load(root, 257, &st, NULL), 0);
+	alarm(0);
+	assert_false(st.fs_known);
+	assert_int_equal(st.security, STORE_SECURITY_UNKNOWN);
+	credstore_free(&st);
+	remove_root(root);
+}
+
+/* The kernel command line is read with systemd's parser: quotes removed, '-' and '_' equal. */
+static void test_report_destination_is_read_the_way_systemd_reads_the_cmdline(void **state)
+{
+	char *root = temp_root(), *to;
+
+	puts_at(root, "/proc/cmdline", "quiet credscope.report=vsock:2:1 \"credscope.report=serial:a b\"\n");
+	to = report_dest_from_cmdline(root);
+	assert_string_equal(to, "serial:a b");
+	free(to);
+	puts_at(root, "/proc/cmdline", "credscope.manifest_label=disk\n");
+	to = cmdline_value(root, "credscope.manifest-label");
+	assert_string_equal(to, "disk");
+	free(to);
+	remove_root(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +393,14 @@ int main(void)
 		cmocka_unit_test(test_cvm_flags_and_import_switch_and_secure_boot_are_read),
 		cmocka_unit_test(test_unknown_version_is_an_error_unless_overridden),
 		cmocka_unit_test(test_unreadable_fw_cfg_item_is_an_error),
+		cmocka_unit_test(test_fifo_as_proc_cmdline_fails_at_once_naming_it),
+		cmocka_unit_test(test_fifo_as_pid1_environ_fails_at_once_naming_it),
+		cmocka_unit_test(test_fifo_as_smbios_entry_fails_at_once_naming_it),
+		cmocka_unit_test(test_fifo_as_fw_cfg_raw_fails_at_once_naming_it),
+		cmocka_unit_test(test_fifo_as_efi_systemd_options_fails_at_once_naming_it),
+		cmocka_unit_test(test_fifo_as_proc_cmdline_gives_no_report_destination_at_once),
+		cmocka_unit_test(test_fifo_as_mountinfo_leaves_the_store_unjudged_at_once),
+		cmocka_unit_test(test_report_destination_is_read_the_way_systemd_reads_the_cmdline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,11 @@
 /* verify + explain on hand-built predictions and stores: every finding kind, its rule and
  * its sentence, exactly. */
+#include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +15,7 @@
 
 #include "digest.h"
 #include "explain.h"
+#include "manifest_source.h"
 #include "verify.h"
 
 #define MAX_THINGS 8
@@ -448,9 +454,31 @@ static void test_unreadable_smbios_is_blamed_instead_of_the_host(void **state)
 	verify_result_free(&w.r);
 }
 
+/* --manifest naming a FIFO: refused at once with the path, not a boot-time hang. */
+static void test_manifest_that_is_a_fifo_fails_at_once_naming_it(void **state)
+{
+	char dir[] = "/tmp/credscope-verify-fifo-XXXXXX", path[128];
+	struct manifest_bytes b;
+	char *error = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(5);
+	assert_int_equal(manifest_source_file(path, &b, &error), -ESPIPE);
+	alarm(0);
+	assert_non_null(error);
+	assert_non_null(strstr(error, path));
+	assert_non_null(strstr(error, "cannot open the manifest: is a FIFO or socket"));
+	free(error);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_manifest_that_is_a_fifo_fails_at_once_naming_it),
 		cmocka_unit_test(test_all_arrived_passes_with_no_findings),
 		cmocka_unit_test(test_one_byte_difference_in_store_is_a_mismatch_naming_the_byte),
 		cmocka_unit_test(test_host_sending_other_bytes_is_blamed_on_the_host_value),
