@@ -2,7 +2,7 @@
  *
  * Promise: smbios_view_load() reads ROOT/sys/firmware/dmi (entry point, DMI table,
  * entries/11-N/raw), parses all of it with smbios.h, cross-checks the two views, and judges
- * every OEM string by systemd's rules for the version (systemd_rules.h primitives). The view
+ * every OEM string by systemd's rules for the version (systemd/ primitives). The view
  * shows the entries (what systemd reads) when dmi-sysfs is there, else the table's type 11
  * structures. Secret handling: no value bytes are kept except inside the loaded buffers,
  * which smbios_view_free() clears; summaries and names never hold value bytes. `escaped` is

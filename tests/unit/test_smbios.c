@@ -1027,7 +1027,7 @@ static void test_json_output_follows_the_documented_schema(void **state)
 }
 
 /* Two implementations of systemd's rules must agree: this module's per-string verdicts and
- * systemd_rules.c's predict_import() (the SMBIOS candidates, in the same order). */
+ * systemd/import_creds.c's predict_import() (the SMBIOS candidates, in the same order). */
 static const char *verdict_as_fate(const char *token)
 {
 	if (strcmp(token, "valid") == 0)

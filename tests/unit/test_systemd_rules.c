@@ -1,5 +1,5 @@
-/* Unit tests for guest-agent/systemd_rules.c: systemd's import rules per version, on
- * in-memory sources. Every expectation is an exact fate, size or detail. */
+/* Unit tests for guest-agent/systemd/ (import_creds, smbios11, gates, base64, creds_name,
+ * proc_cmdline, versions): systemd's import rules per version, on in-memory sources. Every expectation is an exact fate, size or detail. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include "systemd/creds_name.h"
 #include "systemd/gates.h"
 #include "systemd/import_creds.h"
+#include "systemd/versions.h"
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
@@ -984,9 +985,37 @@ static void test_names_of_sources_and_fates_are_stable_tokens(void **state)
 	assert_string_equal(cred_fate_name(FATE_SOURCE_SKIPPED), "skipped");
 }
 
+/* The table's rows are ascending, and a version between rows gets the older row's rules. */
+static void test_each_version_is_judged_by_the_newest_row_not_after_it(void **state)
+{
+	size_t n;
+	const struct systemd_release *rows = systemd_releases(&n);
+
+	assert_int_equal(n, 5);
+	for (size_t i = 1; i < n; i++)
+		assert_true(rows[i - 1].version < rows[i].version);
+	assert_int_equal(systemd_release(0)->version, 257);
+	assert_int_equal(systemd_release_effective(0), 257);
+	assert_int_equal(systemd_release_effective(254), 254);
+	assert_int_equal(systemd_release(230)->version, 252);
+	assert_int_equal(systemd_release(252)->version, 252);
+	assert_int_equal(systemd_release(253)->version, 253);
+	assert_int_equal(systemd_release(256)->version, 255);
+	assert_int_equal(systemd_release(9999)->version, 257);
+	assert_true(systemd_release(256)->smbios_first_page_only);
+	assert_false(systemd_release(257)->smbios_first_page_only);
+	assert_false(systemd_release(254)->base64_url_safe);
+	assert_true(systemd_release(255)->base64_url_safe);
+	assert_false(systemd_release(252)->cmdline_binary);
+	assert_true(systemd_release(254)->imports_initrd);
+	assert_false(systemd_release(256)->tmpfs_noswap_secure);
+	assert_true(systemd_release(257)->tmpfs_noswap_secure);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_each_version_is_judged_by_the_newest_row_not_after_it),
 		cmocka_unit_test(test_v252_cuts_the_entry_after_one_page),
 		cmocka_unit_test(test_v257_reads_the_whole_entry),
 		cmocka_unit_test(test_v257_reads_at_most_8_bytes_plus_1_mib_of_an_entry),
