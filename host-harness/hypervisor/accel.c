@@ -1,6 +1,8 @@
 /* accel: KVM probe by booting a tiny guest. */
 #include "hypervisor/accel.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,7 +13,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROBE_PORT 0xf4
@@ -57,19 +58,12 @@ static pid_t spawn_probe(const char *qemu, const char *accel, int disk)
 	return pid;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for the probe; 1 when it exited with PROBE_EXIT in time. */
 static int wait_probe(pid_t pid, int timeout_ms, char **why)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = mono_ms() + timeout_ms;
 	int status;
-	while (now_ms() < deadline) {
+	while (mono_ms() < deadline) {
 		pid_t p = waitpid(pid, &status, WNOHANG);
 		if (p == pid) {
 			if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_EXIT)

@@ -2,7 +2,7 @@
  * /dev/kvm that opens is no proof: on some hosts it exists and a real guest hangs. So a
  * child process runs a one-instruction guest (`hlt` at 0x1000, real mode) and must see
  * KVM_EXIT_HLT before a deadline; the parent never blocks longer than that. */
-#include "hypervisor/cloud_hypervisor.h"
+#include "hypervisor/ch_kvm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 #define GUEST_ADDR 0x1000
 
@@ -68,10 +70,17 @@ static const char *run_hlt_guest(void)
 static int wait_bounded(pid_t pid, int timeout_ms)
 {
 	struct timespec pause = { 0, 5 * 1000 * 1000 };
-	int status = ch_reap_within(pid, timeout_ms);
+	long long deadline = mono_ms() + timeout_ms;
+	int status;
 
-	if (status != -ETIMEDOUT)
-		return status;
+	while (mono_ms() < deadline) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		nanosleep(&pause, NULL);
+	}
 	kill(pid, SIGKILL);
 	/* a vCPU stuck in the kernel may not die at once: give it a moment, then leave it */
 	for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++)

@@ -18,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hypervisor/ch_api.h"
+#include "hypervisor/ch_kvm.h"
 
 #define CH_API_FD 3
 #define CH_VERSION_TIMEOUT_MS 3000
@@ -62,27 +64,19 @@ static char *resolve_binary(const char *binary)
 	return found;
 }
 
-static long ms_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
 int ch_reap_within(pid_t pid, int timeout_ms)
 {
-	struct timespec start, pause = { 0, 10 * 1000 * 1000 };
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	long long start = mono_ms();
 	int status;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 		if (r == pid)
 			return status;
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		if (ms_since(&start) >= timeout_ms)
+		if (mono_ms() - start >= timeout_ms)
 			return -ETIMEDOUT;
 		nanosleep(&pause, NULL);
 	}
@@ -257,12 +251,12 @@ static int spawn_vmm(const char *path, const struct ch_vm_config *cfg, int api_f
 /* GET vmm.ping until CH answers, it dies, or CH_START_TIMEOUT_MS passes. */
 static int wait_for_api(struct ch_vm *vm, char **error)
 {
-	struct timespec start, pause = { 0, 20 * 1000 * 1000 };
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	long long start = mono_ms();
 	struct ch_api_reply reply;
 	int status;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (ms_since(&start) < CH_START_TIMEOUT_MS) {
+	while (mono_ms() - start < CH_START_TIMEOUT_MS) {
 		if (waitpid(vm->pid, &status, WNOHANG) == vm->pid) {
 			vm->pid = 0;
 			set_reason(error, "cloud-hypervisor exited at start (status %d); see "

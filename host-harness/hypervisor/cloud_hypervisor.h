@@ -22,10 +22,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hypervisor/ch_kvm.h"   /* ch_kvm_probe(): part of ch_available() */
+
 #define CH_MIN_MAJOR 26               /* first release with platform.oem_strings */
 #define CH_DEFAULT_REPORT_PORT 5123
 #define CH_API_TIMEOUT_MS 10000
-#define CH_KVM_PROBE_TIMEOUT_MS 1000
 
 struct ch_credential {
 	const char *name;
@@ -78,11 +79,6 @@ int ch_parse_version(const char *text, unsigned *major, unsigned *minor);
  * installed), -EPROTONOSUPPORT (older than v26), or -EIO; *reason is always set on
  * failure to a malloc'd sentence a user can act on. */
 int ch_query_version(const char *binary, unsigned *major, unsigned *minor, char **reason);
-
-/* Whether KVM really runs a guest: a child creates a VM whose one vCPU executes `hlt`
- * and must report KVM_EXIT_HLT within CH_KVM_PROBE_TIMEOUT_MS. Returns 0 or -ENODEV
- * with *reason set. */
-int ch_kvm_probe(char **reason);
 
 /* The binary exists, is recent enough, and KVM works. 0, or negative with *reason. */
 int ch_available(const char *binary, char **reason);

@@ -18,8 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runner/case.h"
 #include "digest.h"
+#include "fileio.h"
+#include "hypervisor/hypervisor.h"   /* FW_CFG_NAME_MAX, FW_CFG_CRED_PREFIX */
 
 void qemu_vm_init(struct qemu_vm *vm)
 {
@@ -87,19 +88,10 @@ static int memfd_with(const void *data, size_t len)
 	int fd = memfd_create("credscope-cred", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	const uint8_t *p = data;
-	size_t left = len;
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = w < 0 ? -errno : -EIO;
-			close(fd);
-			return e;
-		}
-		p += w;
-		left -= (size_t)w;
+	int r = fd_write_full(fd, data, len);
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
 		int e = -errno;

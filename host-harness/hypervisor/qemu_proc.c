@@ -10,17 +10,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hypervisor/qemu.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Between fork() and exec() only async-signal-safe calls: the harness is threaded. */
 static void child_exec(struct qemu_vm *vm, char **argv, int null_fd, int log_fd)
@@ -112,7 +105,7 @@ static int qmp_wait_return(int fd, long long deadline)
 	char buf[4096];
 	size_t len = 0;
 	for (;;) {
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - mono_ms());
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -143,7 +136,7 @@ static int qmp_connect(const char *path, long long deadline, int *out)
 	if (strlen(path) >= sizeof sa.sun_path)
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	while (now_ms() < deadline) {
+	while (mono_ms() < deadline) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
@@ -159,16 +152,16 @@ static int qmp_connect(const char *path, long long deadline, int *out)
 
 int qemu_qmp_ready(struct qemu_vm *vm, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = mono_ms() + timeout_ms;
 	static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n";
 	int fd = -1, status;
 	for (;;) {
-		int r = qmp_connect(vm->qmp_socket, now_ms() + 100, &fd);
+		int r = qmp_connect(vm->qmp_socket, mono_ms() + 100, &fd);
 		if (r == 0)
 			break;
 		if (qemu_poll_exit(vm, &status) == 1)
 			return -ECHILD;
-		if (now_ms() >= deadline)
+		if (mono_ms() >= deadline)
 			return r;
 	}
 	/* the greeting has no "return"; qmp_capabilities' answer does */
@@ -208,8 +201,8 @@ int qemu_stop(struct qemu_vm *vm, bool powerdown, int grace_ms)
 		(void)send(vm->qmp_fd, cmd, strlen(cmd), MSG_NOSIGNAL);
 	} else
 		kill(vm->pid, SIGTERM);
-	long long deadline = now_ms() + grace_ms;
-	while (now_ms() < deadline) {
+	long long deadline = mono_ms() + grace_ms;
+	while (mono_ms() < deadline) {
 		if (qemu_poll_exit(vm, &status) == 1)
 			return vm->exit_status = status;
 		usleep(20 * 1000);

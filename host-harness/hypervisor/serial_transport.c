@@ -1,21 +1,21 @@
 /* serial_transport: connecting to QEMU's virtio-serial chardev socket. */
 #include "hypervisor/serial_transport.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 int serial_transport_connect(const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timespec start, now;
+	long long start = mono_ms();
 	if (strlen(path) >= sizeof sa.sun_path)
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
@@ -24,9 +24,7 @@ int serial_transport_connect(const char *path, int timeout_ms)
 			return fd;
 		int e = errno;
 		close(fd);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (ms >= timeout_ms)
+		if (mono_ms() - start >= timeout_ms)
 			return -e;
 		usleep(20 * 1000);
 	}

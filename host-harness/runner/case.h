@@ -12,14 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hypervisor/hypervisor.h"   /* enum cred_via, FW_CFG_NAME_MAX: the delivery paths */
 #include "output/result.h"   /* enum case_outcome, case_outcome_name() */
 
 #define CASE_MAX_SIZE (1024u * 1024u)
 #define CASE_RANDOM_MAX (2u * 1024u * 1024u)
-#define FW_CFG_NAME_MAX 55u
-#define FW_CFG_CRED_PREFIX "opt/io.systemd.credentials/"
-
-enum cred_via { VIA_SMBIOS, VIA_SMBIOS_BINARY, VIA_FW_CFG, VIA_CMDLINE };
 /* Which hypervisor boots the case ("hypervisor" field; QEMU by default). */
 enum case_hypervisor { HV_QEMU, HV_CLOUD_HYPERVISOR };
 enum case_expect { CEXPECT_EXACT, CEXPECT_ABSENT, CEXPECT_PRESENT, CEXPECT_DIFFERENT };
