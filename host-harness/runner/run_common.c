@@ -11,156 +11,201 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "fileio.h"
 #include "runner/case_manifest.h"
 
-void run_diag(struct run_core *rc, enum case_outcome got, const char *fmt, ...)
+void run_diag(struct run *r, enum case_outcome got, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (rc->diag)
+	if (r->diag)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&rc->diag, fmt, ap) < 0)
-		rc->diag = NULL;
+	if (vasprintf(&r->diag, fmt, ap) < 0)
+		r->diag = NULL;
 	va_end(ap);
-	rc->got = got;
+	r->got = got;
 }
 
-char *run_path(const struct run_core *rc, const char *name)
+char *run_path(const struct run *r, const char *name)
 {
 	char *p;
 
-	return asprintf(&p, "%s/%s", rc->dir, name) < 0 ? NULL : p;
+	return asprintf(&p, "%s/%s", r->dir, name) < 0 ? NULL : p;
 }
 
-int run_begin(struct run_core *rc, const struct run_opts *o, const struct test_case *tc, const char *image,
-	      struct run_live *live, struct case_result *res, const char *accel, const char *transport)
+int run_begin(struct run *r, const struct run_opts *o, const struct test_case *tc, const char *image,
+	      struct run_live *live, struct case_result *res)
 {
-	rc->o = o, rc->tc = tc, rc->res = res, rc->live = live, rc->got = OUTCOME_PASS;
-	rc->t0 = mono_ms();
+	const struct hypervisor_ops *ops = r->prof->ops;
+
+	r->o = o, r->tc = tc, r->res = res, r->live = live, r->got = OUTCOME_PASS;
+	r->t0 = mono_ms();
 	memset(res, 0, sizeof *res);
-	report_channel_init(&rc->ch);
-	rc->con.fd = -1;
+	report_channel_init(&r->ch);
+	r->con.fd = -1;
+	r->transport = ops->fixed_transport ? ops->fixed_transport : o->transport;
 	res->case_name = strdup(tc->name);
 	res->image = strdup(image);
-	res->accel = accel;
-	res->transport = transport;
-	if (case_view(tc, image, &rc->view) < 0)
+	res->accel = ops->fixed_accel ? ops->fixed_accel : o->accel;
+	res->transport = r->transport;
+	if (case_view(tc, image, &r->view) < 0)
 		return -EINVAL;
-	res->expected = rc->view.outcome;
-	live->case_name = tc->name, live->image = image, live->start_ms = rc->t0;
+	res->expected = r->view.outcome;
+	live->case_name = tc->name, live->image = image, live->start_ms = r->t0;
 	atomic_store(&live->phase, -1);
 	atomic_store(&live->active, 1);
 	return 0;
 }
 
-void run_end(struct run_core *rc)
+void run_end(struct run *r)
 {
-	rc->res->seconds = (double)(mono_ms() - rc->t0) / 1000.0;
-	atomic_store(&rc->live->active, 0);
+	r->res->seconds = (double)(mono_ms() - r->t0) / 1000.0;
+	atomic_store(&r->live->active, 0);
 }
 
-int run_prepare(struct run_core *rc, const char *tag)
+int run_prepare(struct run *r)
 {
 	const char *tmp = getenv("TMPDIR");
 	char *why = NULL;
+	int x;
 
-	if (image_load(rc->o->image_dir, rc->view.image, &rc->img, &why) < 0) {
-		rc->res->skipped = true;
-		rc->res->skip_reason = why;
+	if (image_load(r->o->image_dir, r->view.image, &r->img, &why) < 0) {
+		r->res->skipped = true;
+		r->res->skip_reason = why;
 		return -ENOENT;
 	}
-	if (asprintf(&rc->dir, "%s/credscope-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", tag) < 0 || !mkdtemp(rc->dir)) {
-		run_diag(rc, OUTCOME_ERROR, "cannot create a private directory under %s: %s", tmp ? tmp : "/tmp",
+	if (asprintf(&r->dir, "%s/credscope-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", r->tc->name) < 0 || !mkdtemp(r->dir)) {
+		run_diag(r, OUTCOME_ERROR, "cannot create a private directory under %s: %s", tmp ? tmp : "/tmp",
 			 strerror(errno));
-		free(rc->dir), rc->dir = NULL;
+		free(r->dir), r->dir = NULL;
+		return -EIO;
+	}
+	r->console_path = run_path(r, "console.log");
+	if (!r->console_path)
+		x = -ENOMEM;
+	else if ((x = console_watch_open(&r->con, r->console_path)) == 0)
+		x = random_bytes(r->key, sizeof r->key);
+	if (x < 0) {
+		run_diag(r, OUTCOME_ERROR, "cannot prepare %s: %s", r->dir, strerror(-x));
 		return -EIO;
 	}
 	return 0;
 }
 
-/* Secrets are read here, hashed, handed over and cleared at once. */
-int run_take_credential(struct run_core *rc, const struct case_cred *c, const char *launcher,
-			run_hand_over_fn hand_over, void *ctx)
+/* Secrets are read here and hashed at once; the value waits, cleared on every path, until
+ * the VM has taken it (runner.c). */
+int run_load_credential(struct run *r, const struct case_cred *c)
 {
+	struct run_cred *grown = realloc(r->creds, (r->n_creds + 1) * sizeof *grown);
 	uint8_t *v = NULL;
 	size_t len = 0;
 	char *err = NULL;
-	int x = case_cred_load(c, &v, &len, &err);
+	int x;
 
+	if (!grown) {
+		run_diag(r, OUTCOME_ERROR, "credential %s: out of memory", c->name);
+		return -ENOMEM;
+	}
+	r->creds = grown;
+	x = case_cred_load(c, &v, &len, &err);
 	if (x < 0) {
-		run_diag(rc, OUTCOME_ERROR, "%s", err ? err : "cannot load a credential");
+		run_diag(r, OUTCOME_ERROR, "%s", err ? err : "cannot load a credential");
 		free(err);
 		return x;
 	}
-	x = case_manifest_record(&rc->sent, &rc->n_sent, rc->key, sizeof rc->key, c, v, len);
-	if (x == 0)
-		x = hand_over(ctx, c, &v, len);
-	if (v)
-		secret_clear(v, len);
-	free(v);
+	x = case_manifest_record(&r->sent, &r->n_sent, r->key, sizeof r->key, c, v, len);
 	if (x < 0) {
-		run_diag(rc, OUTCOME_ERROR, "credential %s: cannot hand it to %s by %s: %s", c->name, launcher,
-			 cred_via_name(c->via), strerror(-x));
+		secret_free(v, len);
+		run_diag(r, OUTCOME_ERROR, "credential %s: cannot record it for the manifest: %s", c->name, strerror(-x));
 		return x;
 	}
+	r->creds[r->n_creds++] = (struct run_cred){ c, v, len };
 	return 0;
 }
 
-int run_write_manifest(struct run_core *rc, char **image)
+void run_drop_credentials(struct run *r)
+{
+	for (size_t i = 0; i < r->n_creds; i++)
+		secret_free(r->creds[i].value, r->creds[i].len);
+	free(r->creds);
+	r->creds = NULL, r->n_creds = 0;
+}
+
+int run_write_manifest(struct run *r)
 {
 	char *err;
-	int x = case_manifest_write(&rc->view, rc->tc->strict, rc->sent, rc->n_sent, rc->key, sizeof rc->key, rc->dir,
-				    image, rc->manifest_sha, &err);
+	int x = case_manifest_write(&r->view, r->tc->strict, r->sent, r->n_sent, r->key, sizeof r->key, r->dir,
+				    &r->expect_img, r->manifest_sha, &err);
 
 	if (err)
-		run_diag(rc, OUTCOME_ERROR, "%s", err);
+		run_diag(r, OUTCOME_ERROR, "%s", err);
 	free(err);
 	return x;
 }
 
-void run_judge_report(struct run_core *rc, const uint8_t *buf, size_t len)
+void run_judge_report(struct run *r, const uint8_t *buf, size_t len)
 {
-	struct judge_input in = { .view = &rc->view, .sent = rc->sent, .n_sent = rc->n_sent, .machine = rc->tc->machine,
-				  .manifest_sha256 = rc->manifest_sha };
+	struct judge_input in = { .view = &r->view, .sent = r->sent, .n_sent = r->n_sent, .machine = r->tc->machine,
+				  .manifest_sha256 = r->manifest_sha };
 	struct judgement j;
 	struct report rep;
 	char *err = NULL;
 
 	if (report_parse((const char *)buf, len, &rep, &err) < 0) {
-		(void)report_channel_ack(&rc->ch, false, err);
-		run_diag(rc, OUTCOME_ERROR, "the guest's report is malformed: %s", err ? err : "?");
+		(void)report_channel_ack(&r->ch, false, err);
+		run_diag(r, OUTCOME_ERROR, "the guest's report is malformed: %s", err ? err : "?");
 		free(err);
 		return;
 	}
-	(void)report_channel_ack(&rc->ch, true, NULL);
-	rc->res->agent_verdict = strdup(rep.verdict);
+	(void)report_channel_ack(&r->ch, true, NULL);
+	r->res->agent_verdict = strdup(rep.verdict);
 	if (report_judge(&rep, &in, &j) < 0) {
-		run_diag(rc, OUTCOME_ERROR, "out of memory while judging the report");
+		run_diag(r, OUTCOME_ERROR, "out of memory while judging the report");
 	} else {
-		rc->got = j.verdict;
-		rc->diag = judgement_text(&j);
+		r->got = j.verdict;
+		r->diag = judgement_text(&j);
 		judgement_free(&j);
 	}
 	report_free(&rep);
 }
 
-void run_console_final(struct run_core *rc)
+void run_console_final(struct run *r)
 {
-	if (rc->con.fd < 0)
+	if (r->con.fd < 0)
 		return;
-	(void)console_watch_update(&rc->con, mono_ms());
-	rc->res->console_tail = console_watch_tail(&rc->con, 15);
+	(void)console_watch_update(&r->con, mono_ms());
+	r->res->console_tail = console_watch_tail(&r->con, 15);
 }
 
-void run_settle(struct run_core *rc)
+void run_settle(struct run *r)
 {
-	struct case_result *res = rc->res;
+	struct case_result *res = r->res;
 
-	res->got = rc->diag || rc->got != OUTCOME_PASS ? (rc->got == OUTCOME_PASS ? OUTCOME_FAIL : rc->got) : OUTCOME_PASS;
-	res->phase = strdup(boot_phase_name(rc->con.phase));
+	res->got = r->diag || r->got != OUTCOME_PASS ? (r->got == OUTCOME_PASS ? OUTCOME_FAIL : r->got) : OUTCOME_PASS;
+	res->phase = strdup(boot_phase_name(r->con.phase));
 	res->ok = res->got == res->expected &&
-		  (!rc->view.diagnosis || (rc->diag && strstr(rc->diag, rc->view.diagnosis)));
+		  (!r->view.diagnosis || (r->diag && strstr(r->diag, r->view.diagnosis)));
+}
+
+void run_keep_log(struct run *r)
+{
+	char *dst;
+
+	if (!r->console_path || access(r->console_path, R_OK) || (!r->o->keep && !r->o->log_dir))
+		return;
+	if (r->o->keep) {
+		r->res->log_path = strdup(r->console_path);
+		return;
+	}
+	(void)mkdir(r->o->log_dir, 0700);
+	if (asprintf(&dst, "%s/%s.%s.console.log", r->o->log_dir, r->tc->name, r->view.image) < 0)
+		return;
+	if (file_copy(r->console_path, dst) == 0)
+		r->res->log_path = dst;
+	else
+		free(dst);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -169,17 +214,19 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-void run_cleanup(struct run_core *rc)
+void run_cleanup(struct run *r)
 {
-	rc->res->diagnosis = rc->diag;
-	rc->diag = NULL;
-	report_channel_close(&rc->ch);
-	console_watch_close(&rc->con);
-	if (rc->dir && !rc->o->keep)
-		(void)nftw(rc->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(rc->dir), free(rc->sent);
-	rc->dir = NULL, rc->sent = NULL, rc->n_sent = 0;
-	secret_clear(rc->key, sizeof rc->key);
-	image_free(&rc->img);
-	case_view_free(&rc->view);
+	r->res->diagnosis = r->diag;
+	r->diag = NULL;
+	report_channel_close(&r->ch);
+	console_watch_close(&r->con);
+	if (r->dir && !r->o->keep)
+		(void)nftw(r->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	run_drop_credentials(r);
+	free(r->dir), free(r->sent), free(r->console_path), free(r->expect_img);
+	free(r->kernel), free(r->vm_log);
+	r->dir = NULL, r->sent = NULL, r->n_sent = 0, r->console_path = NULL, r->expect_img = NULL;
+	secret_clear(r->key, sizeof r->key);
+	image_free(&r->img);
+	case_view_free(&r->view);
 }

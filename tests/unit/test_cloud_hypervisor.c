@@ -20,7 +20,6 @@
 #include <cmocka.h>
 
 #include "runner/case.h"
-#include "runner/ch_runner.h"
 #include "hypervisor/cloud_hypervisor.h"
 #include "output/result.h"
 #include "runner/runner.h"
@@ -338,7 +337,7 @@ static void test_report_listener_accepts_on_socket_name_with_port_suffix(void **
 	assert_int_equal(rmdir(dir), 0);
 }
 
-/* ---- whole cases through ch_run_case() ------------------------------------------- */
+/* ---- whole cases through run_case() ------------------------------------------- */
 
 static void parse_case(const char *json, struct test_case *tc)
 {
@@ -373,7 +372,8 @@ static void run_one(const char *json, const char *image_dir, struct case_result 
 	struct test_case tc;
 
 	parse_case(json, &tc);
-	ch_run_case(&o, &tc, "bookworm", &live, res);
+	tc.hypervisor = HV_CLOUD_HYPERVISOR;   /* as "hypervisor": "cloud-hypervisor" selects */
+	run_case(&o, &tc, "bookworm", &live, res);
 	case_free(&tc);
 }
 
