@@ -71,7 +71,7 @@ $(B)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) $(DEPFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -g -O1 $(PKG_CFLAGS) -DCREDSCOPE_FUZZING -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -path $(B)/deb -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 $(B)/%/libcredscope-common.a: $$(call objs,$$*,$(COMMON_SRC))
 	@rm -f $@; ar rcs $@ $^
