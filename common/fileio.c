@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -177,4 +178,19 @@ int file_copy(const char *from, const char *to)
 int secret_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len)
 {
 	return file_read_bounded(AT_FDCWD, path, max, out, out_len);
+}
+
+static int rm_tree_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)ftw;
+	/* never stop the walk: the rest of the tree still goes */
+	(void)(flag == FTW_DP ? rmdir(path) : unlink(path));
+	return 0;
+}
+
+int rm_tree(const char *path)
+{
+	if (nftw(path, rm_tree_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return -errno;
+	return access(path, F_OK) == 0 ? -ENOTEMPTY : 0;
 }

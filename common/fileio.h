@@ -39,5 +39,9 @@ ssize_t fd_read_full(int fd, void *buf, size_t len);
 /* Writes all LEN bytes. Returns 0 or -errno (-EIO when write() returns 0). */
 int fd_write_full(int fd, const void *buf, size_t len);
 
+/* Removes PATH and everything below it without following symlinks (a private run
+ * directory). Returns 0, or the first -errno met; goes on past errors. */
+int rm_tree(const char *path);
+
 /* Copies the regular file FROM to a new 0600 file TO (truncated). 0 or -errno. */
 int file_copy(const char *from, const char *to);

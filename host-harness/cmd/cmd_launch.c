@@ -2,7 +2,6 @@
 #include "cmd/cmd_launch.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -233,11 +232,6 @@ static int start_and_supervise(struct launch *l, struct hv_vm *vm, const sigset_
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 /* The accelerator (QEMU probes KVM rather than trusting /dev/kvm) and a private
  * directory for the control socket; not needed for --dry-run. */
 static int prepare_host(struct launch *l)
@@ -281,7 +275,7 @@ int launch_run(struct launch *l)
 	if (vm.impl)
 		vm.ops->destroy(&vm);
 	if (l->dir)
-		nftw(l->dir, rm_entry, 4, FTW_DEPTH | FTW_PHYS);
+		(void)rm_tree(l->dir);
 	return rc;
 }
 

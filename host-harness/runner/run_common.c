@@ -2,7 +2,6 @@
 #include "runner/run_common.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -208,12 +207,6 @@ void run_keep_log(struct run *r)
 		free(dst);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 void run_cleanup(struct run *r)
 {
 	r->res->diagnosis = r->diag;
@@ -221,7 +214,7 @@ void run_cleanup(struct run *r)
 	report_channel_close(&r->ch);
 	console_watch_close(&r->con);
 	if (r->dir && !r->o->keep)
-		(void)nftw(r->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		(void)rm_tree(r->dir);
 	run_drop_credentials(r);
 	free(r->dir), free(r->sent), free(r->console_path), free(r->expect_img);
 	free(r->kernel), free(r->vm_log);

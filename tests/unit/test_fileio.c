@@ -141,6 +141,22 @@ static void test_file_copy_makes_a_private_copy(void **state)
 	assert_int_equal(file_copy("/nonexistent/credscope-src", at("dst2")), -ENOENT);
 }
 
+static void test_rm_tree_removes_a_tree_but_not_what_a_symlink_points_to(void **state)
+{
+	char tree[256], keep[256];
+	snprintf(keep, sizeof keep, "%s", at("keep"));
+	write_file("keep", "x", 1);
+	snprintf(tree, sizeof tree, "%s", at("tree"));
+	assert_int_equal(mkdir(tree, 0700), 0);
+	assert_int_equal(mkdir(at("tree/sub"), 0700), 0);
+	write_file("tree/sub/f", "y", 1);
+	assert_int_equal(symlink(keep, at("tree/link")), 0);
+	assert_int_equal(rm_tree(tree), 0);
+	assert_int_equal(access(tree, F_OK), -1);
+	assert_int_equal(access(keep, F_OK), 0);
+	assert_int_equal(rm_tree(at("absent")), -ENOENT);
+}
+
 static void test_numbers_are_digits_only_within_their_range(void **state)
 {
 	unsigned v = 7;
@@ -171,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_directory_device_and_socket_are_refused_by_kind),
 		cmocka_unit_test(test_procfs_file_with_zero_st_size_is_read_to_eof),
 		cmocka_unit_test(test_file_copy_makes_a_private_copy),
+		cmocka_unit_test(test_rm_tree_removes_a_tree_but_not_what_a_symlink_points_to),
 		cmocka_unit_test(test_numbers_are_digits_only_within_their_range),
 		cmocka_unit_test(test_monotonic_clock_agrees_in_both_units_and_does_not_go_back),
 	};
