@@ -141,7 +141,7 @@ check-run: all
 	@$(MAKE) --no-print-directory -k unit unit-asan fuzz images-for-check integration; rc=$$?; tests/summarize $(B)/results.txt; exit $$rc
 
 images: $(B)/bin/credscope
-	@vm-images/build $(if $(FLAVOR),$(FLAVOR),bookworm trixie)
+	@vm-images/build $(if $(FLAVOR),$(FLAVOR),bookworm trixie bookworm-backports forky)
 
 demo:
 	@ci/ensure-deps demo
