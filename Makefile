@@ -124,7 +124,7 @@ integration: all
 
 # The VM tests boot these flavors; `make check` builds (or confirms up to date, by input
 # hash) their images as a step of its own, before the tests, and says so.
-CHECK_FLAVORS ?= bookworm trixie
+CHECK_FLAVORS ?= bookworm bookworm-backports trixie forky
 images-for-check: $(B)/bin/credscope
 	@echo "== images: make check boots $(CHECK_FLAVORS) (vm-images/out/); building what is missing or stale"
 	@vm-images/build $(CHECK_FLAVORS) || echo "== images: vm-images/build failed (see above); the VM tests will say which image is missing"
