@@ -17,6 +17,7 @@
 #include "digest.h"
 #include "fileio.h"
 #include "jsonutil.h"
+#include "runner/image.h"
 #include "secret.h"
 
 struct pctx {
@@ -83,13 +84,16 @@ static int get_str(struct pctx *p, json_t *obj, const char *key, const char *whe
 	return *out ? 0 : -ENOMEM;
 }
 
-static int get_uint(struct pctx *p, json_t *obj, const char *key, const char *where, unsigned max, unsigned *out)
+/* An absent field keeps the runner's default; a present one must lie in min..max (0 is
+ * never a silent "default"). */
+static int get_uint(struct pctx *p, json_t *obj, const char *key, const char *where, unsigned min, unsigned max,
+		    const char *why, unsigned *out)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v)
 		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (json_int_t)max)
-		return fail(p, "%s%s: expected an integer from 0 to %u", where, key, max);
+	if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)min || json_integer_value(v) > (json_int_t)max)
+		return fail(p, "%s%s: expected an integer from %u to %u%s", where, key, min, max, why);
 	*out = (unsigned)json_integer_value(v);
 	return 0;
 }
@@ -322,12 +326,16 @@ static int parse_outcome(struct pctx *p, json_t *obj, const char *where, bool *h
 	return 0;
 }
 
+#define FLAVOR_RULE "a plain directory name under --image-dir such as bookworm: letters, digits, '.', '_', '-', no '/' or '..'"
+
 static int parse_override(struct pctx *p, const char *image, json_t *o, struct case_override *ov)
 {
 	static const char *const known[] = { "expect", "expect_fate", "outcome", "diagnosis", NULL };
 	char where[96];
 	int r;
 	snprintf(where, sizeof where, "by_image.%.60s.", image);
+	if (!image_flavor_name_ok(image))
+		return fail(p, "by_image: \"%s\" is not a flavor name (%s)", image, FLAVOR_RULE);
 	if (!json_is_object(o))
 		return fail(p, "by_image.%s: expected an object", image);
 	if (!(ov->image = strdup(image)))
@@ -387,6 +395,8 @@ static int parse_hypervisor(struct pctx *p, json_t *root, struct test_case *tc)
 	return fail(p, "hypervisor: expected \"qemu\" or \"cloud-hypervisor\"");
 }
 
+#define TIMEOUT_WHY " seconds (leave the field out for the default)"
+
 static int parse_timeouts(struct pctx *p, json_t *root, struct test_case *tc)
 {
 	static const char *const known[] = { "first_contact", "verdict", "idle", NULL };
@@ -397,11 +407,26 @@ static int parse_timeouts(struct pctx *p, json_t *root, struct test_case *tc)
 	if (!json_is_object(t))
 		return fail(p, "timeouts: expected an object with first_contact, idle and/or verdict (seconds)");
 	if ((r = check_fields(p, t, "timeouts.", known)) < 0 ||
-	    (r = get_uint(p, t, "first_contact", "timeouts.", 3600, &tc->first_contact_s)) < 0)
+	    (r = get_uint(p, t, "first_contact", "timeouts.", 1, 3600, TIMEOUT_WHY, &tc->first_contact_s)) < 0)
 		return r;
-	if ((r = get_uint(p, t, "idle", "timeouts.", 3600, &tc->idle_s)) < 0)
+	if ((r = get_uint(p, t, "idle", "timeouts.", 1, 3600, TIMEOUT_WHY, &tc->idle_s)) < 0)
 		return r;
-	return get_uint(p, t, "verdict", "timeouts.", 3600, &tc->verdict_s);
+	return get_uint(p, t, "verdict", "timeouts.", 1, 3600, TIMEOUT_WHY, &tc->verdict_s);
+}
+
+/* What the JSON types allow but the run cannot use. */
+static int check_lists(struct pctx *p, const struct test_case *tc)
+{
+	if (tc->images && tc->n_images == 0)
+		return fail(p, "image: an empty list runs nowhere");
+	for (size_t i = 0; i < tc->n_images; i++)
+		if (!image_flavor_name_ok(tc->images[i]))
+			return fail(p, "image: \"%s\" is not a flavor name (%s)", tc->images[i], FLAVOR_RULE);
+	for (size_t i = 0; i < tc->n_oem_strings; i++)
+		if (tc->oem_strings[i][0] == '\0')
+			return fail(p, "oem_strings[%zu]: empty; QEMU cannot pass an empty SMBIOS type 11 string, so it "
+				    "would never reach the guest", i);
+	return 0;
 }
 
 static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
@@ -424,7 +449,8 @@ static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 	    (r = parse_outcome(p, root, "", &has_outcome, &tc->outcome)) < 0 ||
 	    (r = get_str(p, root, "diagnosis", "", false, &tc->diagnosis)) < 0 ||
 	    (r = get_str(p, root, "kernel_cmdline_extra", "", false, &tc->cmdline_extra)) < 0 ||
-	    (r = parse_timeouts(p, root, tc)) < 0 || (r = get_uint(p, root, "memory_mb", "", 16384, &tc->memory_mb)) < 0)
+	    (r = parse_timeouts(p, root, tc)) < 0 || (r = get_uint(p, root, "memory_mb", "", CASE_MEMORY_MIN_MB, CASE_MEMORY_MAX_MB,
+				 " MiB (QEMU and --memory need at least 128; leave it out for the default)", &tc->memory_mb)) < 0)
 		return r;
 	json_t *s = json_object_get(root, "strict");
 	if (s && !json_is_boolean(s))
@@ -432,9 +458,7 @@ static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 	tc->strict = s && json_is_true(s);
 	if (tc->name[0] == '\0' || strpbrk(tc->name, "/ \t\n"))
 		return fail(p, "name: must be non-empty, without '/' or blanks (it names files and test lines)");
-	if (tc->images && tc->n_images == 0)
-		return fail(p, "image: an empty list runs nowhere");
-	return 0;
+	return check_lists(p, tc);
 }
 
 int case_parse(const char *buf, size_t len, const char *path, struct test_case *out, char **error)
@@ -475,6 +499,91 @@ int case_load(const char *path, struct test_case *out, char **error)
 	r = case_parse((const char *)buf, len, path, out, error);
 	free(buf);
 	return r;
+}
+
+void case_free_all(struct test_case *cases, size_t n)
+{
+	for (size_t i = 0; cases && i < n; i++)
+		case_free(&cases[i]);
+	free(cases);
+}
+
+static int duplicate_name(const struct test_case *cases, size_t n, char **error)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++)
+			if (strcmp(cases[i].name, cases[k].name) == 0) {
+				if (error && asprintf(error, "%s and %s: both name the case \"%s\" (each case needs a name "
+						      "of its own: it names the console log, the TAP and the JUnit lines)",
+						      cases[i].path, cases[k].path, cases[i].name) < 0)
+					*error = NULL;
+				return -EINVAL;
+			}
+	return 0;
+}
+
+int case_load_all(const char *const *paths, size_t n, struct test_case **out, char **error)
+{
+	struct test_case *cases = calloc(n + 1, sizeof *cases);
+	int r = 0;
+
+	*out = NULL;
+	if (error)
+		*error = NULL;
+	if (!cases)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = case_load(paths[i], &cases[i], error);
+	if (r == 0)
+		r = duplicate_name(cases, n, error);
+	if (r < 0) {
+		case_free_all(cases, n);
+		return r;
+	}
+	*out = cases;
+	return 0;
+}
+
+static bool in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static int unknown_flavor(const struct test_case *tc, const char *field, const char *flavor, const char *image_dir,
+			  const char *const *built, size_t n_built, char **error)
+{
+	size_t len = 0;
+	for (size_t i = 0; i < n_built; i++)
+		len += strlen(built[i]) + 2;
+	char *list = calloc(len + 1, 1);
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_built; i++)
+		strcat(strcat(list, i ? ", " : ""), built[i]);
+	if (error && asprintf(error, "%s: %s: \"%s\" is not a flavor of this run (--images) nor one built in %s "
+			      "(there: %s)", tc->path, field, flavor, image_dir, n_built ? list : "none; run `make images`") < 0)
+		*error = NULL;
+	free(list);
+	return -EINVAL;
+}
+
+int case_check_flavors(const struct test_case *tc, const char *const *known, size_t n_known, const char *image_dir,
+		       const char *const *built, size_t n_built, char **error)
+{
+	if (error)
+		*error = NULL;
+	for (size_t i = 0; i < tc->n_images; i++)
+		if (!in_list(tc->images[i], known, n_known) && !in_list(tc->images[i], built, n_built))
+			return unknown_flavor(tc, "image", tc->images[i], image_dir, built, n_built, error);
+	for (size_t i = 0; i < tc->n_overrides; i++) {
+		const char *f = tc->overrides[i].image;
+		if (!in_list(f, known, n_known) && !in_list(f, built, n_built))
+			return unknown_flavor(tc, "by_image", f, image_dir, built, n_built, error);
+	}
+	return 0;
 }
 
 bool case_cred_is_secret(const struct case_cred *c)

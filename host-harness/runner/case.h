@@ -17,6 +17,8 @@
 
 #define CASE_MAX_SIZE (1024u * 1024u)
 #define CASE_RANDOM_MAX (2u * 1024u * 1024u)
+#define CASE_MEMORY_MIN_MB 128u     /* what QEMU and --memory accept at least */
+#define CASE_MEMORY_MAX_MB 16384u
 /* Which hypervisor boots the case ("hypervisor" field; QEMU by default). */
 enum case_hypervisor { HV_QEMU, HV_CLOUD_HYPERVISOR };
 enum case_expect { CEXPECT_EXACT, CEXPECT_ABSENT, CEXPECT_PRESENT, CEXPECT_DIFFERENT };
@@ -95,6 +97,16 @@ struct case_view {
 
 int case_parse(const char *buf, size_t len, const char *path, struct test_case *out, char **error);
 int case_load(const char *path, struct test_case *out, char **error);
+/* Loads the N case files of one run into *out (calloc'd, N entries; free with
+ * case_free_all()). Fails on the first bad file, or when two files give the same "name"
+ * (their console logs and JUnit names would collide): the error names both files. */
+int case_load_all(const char *const *paths, size_t n, struct test_case **out, char **error);
+void case_free_all(struct test_case *cases, size_t n);
+/* Every flavor the case names ("image", "by_image") must be one of KNOWN (the run's
+ * --images and the flavors built in IMAGE_DIR): a typo would otherwise run nowhere and
+ * pass. The error names the case file, the field, the value and the flavors in IMAGE_DIR. */
+int case_check_flavors(const struct test_case *tc, const char *const *known, size_t n_known, const char *image_dir,
+		       const char *const *built, size_t n_built, char **error);
 void case_free(struct test_case *tc);
 bool case_runs_on(const struct test_case *tc, const char *image);
 int case_view(const struct test_case *tc, const char *image, struct case_view *out);

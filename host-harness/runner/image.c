@@ -2,10 +2,12 @@
 #include "runner/image.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_CMDLINE "root=/dev/vda rw console=ttyS0"
@@ -128,4 +130,64 @@ void image_free(struct guest_image *img)
 	free(img->flavor), free(img->kernel), free(img->initrd), free(img->rootfs), free(img->rootfs_format);
 	free(img->cmdline);
 	memset(img, 0, sizeof *img);
+}
+
+bool image_flavor_name_ok(const char *flavor)
+{
+	if (!flavor[0] || flavor[0] == '.' || flavor[0] == '-' || strlen(flavor) > 64)
+		return false;
+	for (const char *c = flavor; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+		      *c == '_' || *c == '-'))
+			return false;
+	return strstr(flavor, "..") == NULL;
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int image_list_flavors(const char *image_dir, char ***out)
+{
+	DIR *d = opendir(image_dir);
+	struct dirent *e;
+	size_t n = 0;
+	char **v = calloc(1, sizeof *v);
+
+	*out = NULL;
+	if (!v)
+		return (d ? closedir(d) : 0), -ENOMEM;
+	if (!d) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return free(v), -errno;
+		*out = v;
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (!image_flavor_name_ok(e->d_name) || fstatat(dirfd(d), e->d_name, &st, 0) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		char **nv = realloc(v, (n + 2) * sizeof *v);
+		if (!nv || !(nv[n] = strdup(e->d_name))) {
+			v = nv ? nv : v;
+			v[n] = NULL;
+			closedir(d);
+			image_flavors_free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	qsort(v, n, sizeof *v, by_string);
+	*out = v;
+	return (int)n;
+}
+
+void image_flavors_free(char **flavors)
+{
+	for (char **f = flavors; f && *f; f++)
+		free(*f);
+	free(flavors);
 }

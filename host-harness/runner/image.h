@@ -13,3 +13,12 @@ struct guest_image {
 /* Returns 0, -ENOENT when the flavor is not built (*why says what is missing), or -errno. */
 int image_load(const char *image_dir, const char *flavor, struct guest_image *out, char **why);
 void image_free(struct guest_image *img);
+
+/* A flavor is a plain directory name under the image directory: letters, digits, '.',
+ * '_', '-', not starting with '.' or '-' (so never '/', "." or ".."). */
+bool image_flavor_name_ok(const char *flavor);
+/* The flavors IMAGE_DIR holds (subdirectories with a plain flavor name), sorted; *out is a
+ * malloc'd NULL-terminated vector (free with image_flavors_free()). A missing directory
+ * is an empty list. Returns the count or -errno. */
+int image_list_flavors(const char *image_dir, char ***out);
+void image_flavors_free(char **flavors);

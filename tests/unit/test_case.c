@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runner/case.h"
+#include "runner/image.h"
 #include "digest.h"
 
 static int parse(const char *json, struct test_case *tc, char **err)
@@ -224,6 +225,230 @@ static void test_case_file_that_is_a_fifo_fails_fast_and_says_so(void **state)
 	rmdir(dir);
 }
 
+static void test_image_that_is_a_path_or_not_a_plain_name_is_refused(void **state)
+{
+	assert_error("{\"name\":\"x\",\"image\":\"../../../etc\"}", "image: \"../../../etc\" is not a flavor name");
+	assert_error("{\"name\":\"x\",\"image\":[\"bookworm\",\"a/b\"]}", "image: \"a/b\" is not a flavor name");
+	assert_error("{\"name\":\"x\",\"image\":\"..\"}", "image: \"..\" is not a flavor name");
+	assert_error("{\"name\":\"x\",\"image\":\"\"}", "image: \"\" is not a flavor name");
+	assert_error("{\"name\":\"x\",\"by_image\":{\"../trixie\":{}}}", "by_image: \"../trixie\" is not a flavor name");
+	assert_true(image_flavor_name_ok("bookworm-backports"));
+	assert_false(image_flavor_name_ok("a..b"));
+	assert_false(image_flavor_name_ok(".hidden"));
+}
+
+static void test_memory_below_128_mib_is_refused_naming_the_limit(void **state)
+{
+	struct test_case tc;
+	assert_error("{\"name\":\"x\",\"memory_mb\":127}", "memory_mb: expected an integer from 128 to 16384 MiB");
+	assert_error("{\"name\":\"x\",\"memory_mb\":1}", "memory_mb: expected an integer from 128");
+	assert_error("{\"name\":\"x\",\"memory_mb\":0}", "memory_mb: expected an integer from 128");
+	assert_int_equal(parse("{\"name\":\"x\",\"memory_mb\":128}", &tc, NULL), 0);
+	assert_int_equal(tc.memory_mb, 128);
+	case_free(&tc);
+}
+
+static void test_zero_timeout_is_refused_naming_the_field(void **state)
+{
+	struct test_case tc;
+	assert_error("{\"name\":\"x\",\"timeouts\":{\"first_contact\":0}}", "timeouts.first_contact: expected an integer from 1 to 3600");
+	assert_error("{\"name\":\"x\",\"timeouts\":{\"idle\":0}}", "timeouts.idle: expected an integer from 1 to 3600");
+	assert_error("{\"name\":\"x\",\"timeouts\":{\"verdict\":0}}", "timeouts.verdict: expected an integer from 1 to 3600");
+	assert_int_equal(parse("{\"name\":\"x\",\"timeouts\":{\"idle\":1}}", &tc, NULL), 0);
+	assert_int_equal(tc.idle_s, 1);
+	assert_int_equal(tc.verdict_s, 0);   /* absent: the runner's default */
+	case_free(&tc);
+}
+
+static void test_empty_oem_string_is_refused_with_the_reason(void **state)
+{
+	assert_error("{\"name\":\"x\",\"oem_strings\":[\"vendor\",\"\"]}", "oem_strings[1]: empty; QEMU cannot pass an empty");
+}
+
+static char *write_case(const char *dir, const char *file, const char *json)
+{
+	char *path;
+	assert_true(asprintf(&path, "%s/%s", dir, file) > 0);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(json, f);
+	fclose(f);
+	return path;
+}
+
+static void test_two_case_files_with_one_name_are_refused_naming_both(void **state)
+{
+	char dir[] = "/tmp/credscope-case-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *a = write_case(dir, "a.json", "{\"name\":\"same\",\"image\":\"bookworm\"}");
+	char *b = write_case(dir, "b.json", "{\"name\":\"other\"}");
+	char *c = write_case(dir, "c.json", "{\"name\":\"same\",\"credentials\":[{\"name\":\"A\",\"value\":\"1\"}]}");
+	char *bad = write_case(dir, "bad.json", "{\"name\":\"bad\",\"memory_mb\":64}");
+	struct test_case *cases;
+	char *err = NULL;
+
+	const char *dup[] = { a, b, c };
+	assert_int_equal(case_load_all(dup, 3, &cases, &err), -EINVAL);
+	assert_null(cases);
+	char *want;
+	assert_true(asprintf(&want, "%s and %s: both name the case \"same\"", a, c) > 0);
+	if (!err || !strstr(err, want))
+		fail_msg("error \"%s\" does not say \"%s\"", err ? err : "(none)", want);
+	free(want), free(err);
+
+	/* a bad file after good ones: the good ones are freed (LeakSanitizer checks) */
+	const char *later_bad[] = { a, b, bad };
+	assert_int_equal(case_load_all(later_bad, 3, &cases, &err), -EINVAL);
+	assert_non_null(strstr(err, "bad.json: memory_mb:"));
+	free(err);
+
+	const char *fine[] = { a, b };
+	assert_int_equal(case_load_all(fine, 2, &cases, &err), 0);
+	assert_null(err);
+	assert_string_equal(cases[1].name, "other");
+	case_free_all(cases, 2);
+	unlink(a), unlink(b), unlink(c), unlink(bad), rmdir(dir);
+	free(a), free(b), free(c), free(bad);
+}
+
+static void test_flavor_typo_names_file_field_value_and_built_flavors(void **state)
+{
+	static const char *const known[] = { "bookworm", "trixie" }, *const built[] = { "bookworm", "forky", "trixie" };
+	struct test_case tc;
+	char *err = NULL;
+
+	assert_int_equal(parse("{\"name\":\"x\",\"image\":[\"trixie\",\"bokworm\"]}", &tc, NULL), 0);
+	assert_int_equal(case_check_flavors(&tc, known, 2, "vm-images/out", built, 3, &err), -EINVAL);
+	assert_string_equal(err, "/cases/t.json: image: \"bokworm\" is not a flavor of this run (--images) nor one "
+				 "built in vm-images/out (there: bookworm, forky, trixie)");
+	free(err);
+	case_free(&tc);
+
+	assert_int_equal(parse("{\"name\":\"x\",\"by_image\":{\"trixy\":{}}}", &tc, NULL), 0);
+	assert_int_equal(case_check_flavors(&tc, known, 2, "/no/images", NULL, 0, &err), -EINVAL);
+	assert_non_null(strstr(err, "by_image: \"trixy\" is not a flavor of this run (--images) nor one built in "
+				    "/no/images (there: none; run `make images`)"));
+	free(err);
+	case_free(&tc);
+
+	/* built but not in --images (the case just does not run here), and in --images but not built (it skips) */
+	assert_int_equal(parse("{\"name\":\"x\",\"image\":[\"forky\",\"trixie\"]}", &tc, NULL), 0);
+	assert_int_equal(case_check_flavors(&tc, known, 2, "vm-images/out", built, 3, &err), 0);
+	assert_int_equal(case_check_flavors(&tc, (const char *const[]){ "forky", "trixie" }, 2, "x", NULL, 0, &err), 0);
+	case_free(&tc);
+}
+
+static void test_image_dir_flavors_are_its_subdirectories_sorted(void **state)
+{
+	char dir[] = "/tmp/credscope-images-XXXXXX", p[300];
+	char **flavors;
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof p, "%s/trixie", dir), mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/bookworm", dir), mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/README", dir), fclose(fopen(p, "w"));
+	assert_int_equal(image_list_flavors(dir, &flavors), 2);
+	assert_string_equal(flavors[0], "bookworm");
+	assert_string_equal(flavors[1], "trixie");
+	assert_null(flavors[2]);
+	image_flavors_free(flavors);
+	assert_int_equal(image_list_flavors("/nonexistent/images", &flavors), 0);
+	assert_null(flavors[0]);
+	image_flavors_free(flavors);
+	snprintf(p, sizeof p, "%s/trixie", dir), rmdir(p);
+	snprintf(p, sizeof p, "%s/bookworm", dir), rmdir(p);
+	snprintf(p, sizeof p, "%s/README", dir), unlink(p);
+	rmdir(dir);
+}
+
+/* Every way case_parse() can refuse a document, each after as much as possible has been
+ * allocated before it: with -fsanitize=address (make unit-asan) LeakSanitizer proves that
+ * no error path leaks, and each error names the field. */
+static void test_every_case_parse_error_path_names_its_field_and_frees_all(void **state)
+{
+	static const struct { const char *json, *field; } bad[] = {
+		{ "[]", "the top level must be a JSON object" },
+		{ "{\"name\":\"x\",", "invalid JSON" },
+		{ "{\"name\":\"x\",\"bogus\":1}", "bogus: unknown field" },
+		{ "{}", "name: missing" },
+		{ "{\"name\":3}", "name: expected a string" },
+		{ "{\"name\":\"a b\"}", "name: must be non-empty" },
+		{ "{\"name\":\"x\",\"image\":3}", "image: expected a string or an array" },
+		{ "{\"name\":\"x\",\"image\":[\"bookworm\",3]}", "image[1]: expected a string" },
+		{ "{\"name\":\"x\",\"image\":[]}", "image: an empty list" },
+		{ "{\"name\":\"x\",\"image\":\"bookworm\",\"machine\":3}", "machine: expected a string" },
+		{ "{\"name\":\"x\",\"image\":[\"bookworm\"],\"machine\":\"virt\"}", "machine: unknown value" },
+		{ "{\"name\":\"x\",\"machine\":\"pc\",\"hypervisor\":\"xen\"}", "hypervisor: expected" },
+		{ "{\"name\":\"x\",\"machine\":\"pc\",\"credentials\":{}}", "credentials: expected an array" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"value\":\"1\"},3]}", "credentials[1]: expected an object" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"value\":\"1\"},{\"name\":\"B\",\"value\":\"1\",\"x\":1}]}",
+		  "credentials[1].x: unknown field" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"value\":\"1\"}]}", "credentials[0].name: missing" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"value\":\"1\",\"via\":3}]}", "credentials[0].via: expected one of" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"value\":\"1\",\"via\":\"smbois\"}]}", "credentials[0].via: unknown value" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\"}]}", "credentials[0]: give exactly one" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"value\":3}]}", "credentials[0].value: expected a string" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"random\":0}]}", "credentials[0].random: expected a byte count" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"file\":\"\"}]}", "credentials[0].file: expected a path" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"\",\"value\":\"1\"}]}", "credentials[0].name: empty" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A=B\",\"file\":\"f\"}]}", "credentials[0].name: contains '='" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A:B\",\"value\":\"1\",\"via\":\"cmdline\"}]}", "credentials[0].name: contains a blank" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A/B\",\"value\":\"1\",\"via\":\"fw_cfg\"}]}", "credentials[0].name: contains '/'" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZABC\",\"value\":\"1\",\"via\":\"fw_cfg\"}]}",
+		  "credentials[0].name: \"opt/io.systemd.credentials/" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"file\":\"f\",\"via\":\"cmdline\"}]}", "credentials[0].via: the kernel command line" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"value\":\"a b\",\"via\":\"cmdline\"}]}", "credentials[0].value: contains a blank" },
+		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"value\":\"1\"}],\"oem_strings\":\"s\"}", "oem_strings: expected an array" },
+		{ "{\"name\":\"x\",\"oem_strings\":[\"a\",4]}", "oem_strings[1]: expected a string" },
+		{ "{\"name\":\"x\",\"oem_strings\":[\"a\"],\"expect\":[]}", "expect: expected an object" },
+		{ "{\"name\":\"x\",\"expect\":{\"A\":\"absent\",\"B\":3}}", "expect.B: expected exact" },
+		{ "{\"name\":\"x\",\"expect\":{\"A\":\"absent\",\"B\":\"gone\"}}", "expect.B: unknown value \"gone\"" },
+		{ "{\"name\":\"x\",\"expect\":{\"A\":\"absent\",\"\":\"absent\"}}", "expect: an empty name" },
+		{ "{\"name\":\"x\",\"expect\":{\"A\":\"absent\"},\"expect_fate\":{}}", "expect_fate: expected an array" },
+		{ "{\"name\":\"x\",\"expect_fate\":[{\"fate\":\"imported\"},3]}", "expect_fate[1]: expected an object" },
+		{ "{\"name\":\"x\",\"expect_fate\":[{\"fate\":\"imported\",\"x\":1}]}", "expect_fate[0].x: unknown field" },
+		{ "{\"name\":\"x\",\"expect_fate\":[{\"name\":3,\"fate\":\"imported\"}]}", "expect_fate[0].name: expected a string" },
+		{ "{\"name\":\"x\",\"expect_fate\":[{\"name\":\"A\",\"source\":3,\"fate\":\"imported\"}]}", "expect_fate[0].source: expected" },
+		{ "{\"name\":\"x\",\"expect_fate\":[{\"name\":\"A\",\"source\":\"s\"}]}", "expect_fate[0].fate: missing" },
+		{ "{\"name\":\"x\",\"expect_fate\":[{\"name\":\"A\",\"source\":\"s\",\"fate\":\"f\",\"count\":-1}]}", "expect_fate[0].count: expected" },
+		{ "{\"name\":\"x\",\"expect_fate\":[{\"fate\":\"f\"}],\"by_image\":[]}", "by_image: expected an object" },
+		{ "{\"name\":\"x\",\"by_image\":{\"trixie\":{},\"bookworm\":3}}", "by_image.bookworm: expected an object" },
+		{ "{\"name\":\"x\",\"by_image\":{\"trixie\":{\"strict\":true}}}", "by_image.trixie.strict: unknown field" },
+		{ "{\"name\":\"x\",\"by_image\":{\"trixie\":{\"expect\":{\"A\":\"absent\",\"B\":\"gone\"}}}}", "by_image.trixie.expect.B: unknown value" },
+		{ "{\"name\":\"x\",\"by_image\":{\"trixie\":{\"expect\":{\"A\":\"absent\"},\"expect_fate\":[{\"name\":\"A\"}]}}}",
+		  "by_image.trixie.expect_fate[0].fate: missing" },
+		{ "{\"name\":\"x\",\"by_image\":{\"trixie\":{\"expect_fate\":[{\"fate\":\"f\"}],\"outcome\":\"maybe\"}}}", "by_image.trixie.outcome: expected" },
+		{ "{\"name\":\"x\",\"by_image\":{\"trixie\":{\"outcome\":\"fail\",\"diagnosis\":3}}}", "by_image.trixie.diagnosis: expected a string" },
+		{ "{\"name\":\"x\",\"by_image\":{\"trixie\":{}},\"outcome\":3}", "outcome: expected pass, fail or error" },
+		{ "{\"name\":\"x\",\"outcome\":\"fail\",\"diagnosis\":3}", "diagnosis: expected a string" },
+		{ "{\"name\":\"x\",\"diagnosis\":\"d\",\"kernel_cmdline_extra\":3}", "kernel_cmdline_extra: expected a string" },
+		{ "{\"name\":\"x\",\"kernel_cmdline_extra\":\"k\",\"timeouts\":3}", "timeouts: expected an object" },
+		{ "{\"name\":\"x\",\"timeouts\":{\"boot\":3}}", "timeouts.boot: unknown field" },
+		{ "{\"name\":\"x\",\"timeouts\":{\"first_contact\":-1}}", "timeouts.first_contact: expected" },
+		{ "{\"name\":\"x\",\"timeouts\":{\"idle\":3601}}", "timeouts.idle: expected" },
+		{ "{\"name\":\"x\",\"timeouts\":{\"verdict\":\"1\"}}", "timeouts.verdict: expected" },
+		{ "{\"name\":\"x\",\"timeouts\":{\"verdict\":10},\"memory_mb\":16385}", "memory_mb: expected" },
+		{ "{\"name\":\"x\",\"memory_mb\":512,\"strict\":\"yes\"}", "strict: expected true or false" },
+		{ "{\"name\":\"x\",\"memory_mb\":127}", "memory_mb: expected an integer from 128" },
+		{ "{\"name\":\"x\",\"timeouts\":{\"idle\":5,\"verdict\":0}}", "timeouts.verdict: expected an integer from 1" },
+		{ "{\"name\":\"x\",\"image\":[\"bookworm\",\"../etc\"],\"oem_strings\":[\"s\"]}", "image: \"../etc\" is not a flavor name" },
+		{ "{\"name\":\"x\",\"by_image\":{\"trixie\":{\"expect\":{\"A\":\"absent\"}},\"a/b\":{}}}", "by_image: \"a/b\" is not" },
+		{ "{\"name\":\"x\",\"image\":\"bookworm\",\"oem_strings\":[\"s\",\"\"]}", "oem_strings[1]: empty" },
+		{ "{\"name\":\"a/b\",\"image\":[\"bookworm\"],\"machine\":\"pc\",\"credentials\":[{\"name\":\"A\",\"value\":\"1\"}],"
+		  "\"oem_strings\":[\"s\"],\"expect\":{\"A\":\"absent\"},\"expect_fate\":[{\"name\":\"A\",\"source\":\"s\",\"fate\":\"f\"}],"
+		  "\"by_image\":{\"trixie\":{\"expect\":{\"A\":\"present\"},\"diagnosis\":\"d\"}},\"diagnosis\":\"d\","
+		  "\"kernel_cmdline_extra\":\"k\"}", "name: must be non-empty" },
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		struct test_case tc;
+		char *err = NULL;
+		if (parse(bad[k].json, &tc, &err) != -EINVAL || !err || strncmp(err, "/cases/t.json: ", 15) ||
+		    !strstr(err, bad[k].field))
+			fail_msg("case %zu (%s): error \"%s\" does not name \"%s\"", k, bad[k].json, err ? err : "(none)",
+				 bad[k].field);
+		free(err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +466,14 @@ int main(void)
 		cmocka_unit_test(test_random_credential_loads_fresh_bytes_of_its_size),
 		cmocka_unit_test(test_missing_secret_file_error_names_credential_and_path),
 		cmocka_unit_test(test_case_file_that_is_a_fifo_fails_fast_and_says_so),
+		cmocka_unit_test(test_image_that_is_a_path_or_not_a_plain_name_is_refused),
+		cmocka_unit_test(test_memory_below_128_mib_is_refused_naming_the_limit),
+		cmocka_unit_test(test_zero_timeout_is_refused_naming_the_field),
+		cmocka_unit_test(test_empty_oem_string_is_refused_with_the_reason),
+		cmocka_unit_test(test_two_case_files_with_one_name_are_refused_naming_both),
+		cmocka_unit_test(test_flavor_typo_names_file_field_value_and_built_flavors),
+		cmocka_unit_test(test_image_dir_flavors_are_its_subdirectories_sorted),
+		cmocka_unit_test(test_every_case_parse_error_path_names_its_field_and_frees_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
