@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -24,6 +25,7 @@
 #include "output/tap.h"
 #include "parse.h"
 #include "runner/case.h"
+#include "runner/image.h"
 #include "runner/runner.h"
 #include "runner/shard.h"
 
@@ -92,6 +94,8 @@ static int parse_images(struct harness *h, char *list)
 	for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (h->n_images == sizeof h->images / sizeof *h->images)
 			return -E2BIG;
+		if (!image_flavor_name_ok(t))   /* it names a directory under --image-dir */
+			return -EINVAL;
 		h->images[h->n_images++] = t;
 	}
 	return h->n_images ? 0 : -EINVAL;
@@ -120,7 +124,8 @@ static int parse_args(struct harness *h, int argc, char **argv)
 		case O_IMAGE_DIR: h->o.image_dir = optarg; break;
 		case O_IMAGES:
 			if (parse_images(h, optarg) < 0)
-				return fprintf(stderr, "credscope-harness: --images %s: expected a comma-separated list\n", optarg), -EINVAL;
+				return fprintf(stderr, "credscope-harness: --images %s: expected a comma-separated list of flavor "
+					       "names (at most 16, no '/' or '..')\n", optarg), -EINVAL;
 			break;
 		case O_TRANSPORT: h->o.transport = optarg; break;
 		case O_ACCEL: h->o.accel = optarg; break;
@@ -176,20 +181,35 @@ static int select_shard(const struct harness *h, bool **keep)
 	return r < 0 ? r : 0;
 }
 
+/* A flavor a case names that is neither in --images nor built in --image-dir is a typo:
+ * it would run nowhere and the suite would pass (1..0). */
+static int check_flavors(const struct harness *h)
+{
+	char **built, *err = NULL;
+	int n = image_list_flavors(h->o.image_dir, &built), r = 0;
+	if (n < 0)
+		return fprintf(stderr, "credscope-harness: --image-dir %s: %s\n", h->o.image_dir, strerror(-n)), n;
+	for (size_t i = 0; i < h->n_cases && r == 0; i++)
+		r = case_check_flavors(&h->cases[i], (const char *const *)h->images, h->n_images, h->o.image_dir,
+				       (const char *const *)built, (size_t)n, &err);
+	if (r < 0)
+		fprintf(stderr, "credscope-harness: %s\n", err ? err : "out of memory");
+	free(err);
+	image_flavors_free(built);
+	return r;
+}
+
 static int load_cases(struct harness *h, int argc, char **argv, int first)
 {
-	h->n_cases = (size_t)(argc - first);
-	h->cases = calloc(h->n_cases, sizeof *h->cases);
-	if (!h->cases)
-		return -ENOMEM;
-	for (size_t i = 0; i < h->n_cases; i++) {
-		char *err = NULL;
-		if (case_load(argv[first + (int)i], &h->cases[i], &err) < 0) {
-			fprintf(stderr, "credscope-harness: %s\n", err ? err : "out of memory");
-			free(err);
-			return -EINVAL;
-		}
+	char *err = NULL;
+	if (case_load_all((const char *const *)argv + first, (size_t)(argc - first), &h->cases, &err) < 0) {
+		fprintf(stderr, "credscope-harness: %s\n", err ? err : "out of memory");
+		free(err);
+		return -EINVAL;
 	}
+	h->n_cases = (size_t)(argc - first);
+	if (check_flavors(h) < 0)
+		return -EINVAL;
 	bool *keep;
 	if (select_shard(h, &keep) < 0)
 		return -EINVAL;
@@ -397,6 +417,47 @@ static void harness_free(struct harness *h)
 	free(h->cases), free(h->jobs), free(h->results), free(h->done_order), free(h->slots);
 }
 
+/* mkdir -p DIR; *made says whether the last component is new (removed again if empty). */
+static int make_dirs(const char *dir, bool *made)
+{
+	char *d = strdup(dir);
+	int r = 0;
+	*made = false;
+	if (!d)
+		return -ENOMEM;
+	for (char *p = d + 1; r == 0; p++) {
+		bool last = *p == '\0';
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (mkdir(d, 0700) == 0)
+			*made = last;
+		else if (errno != EEXIST)
+			r = -errno;
+		if (last)
+			break;
+		*p = '/';
+	}
+	struct stat st;
+	if (r == 0 && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+		r = -ENOTDIR;
+	free(d);
+	return r;
+}
+
+/* Every file and directory the run writes is checked before the first VM boots: a run
+ * that cannot report must not start (exit 2 at once). */
+static int prepare_outputs(const struct harness *h, bool *made_log_dir)
+{
+	int r;
+	*made_log_dir = false;
+	if (h->junit && (r = junit_check_writable(h->junit)) < 0)
+		return fprintf(stderr, "credscope-harness: --junit %s: cannot write it: %s\n", h->junit, strerror(-r)), r;
+	if ((r = make_dirs(h->o.log_dir, made_log_dir)) < 0)
+		return fprintf(stderr, "credscope-harness: --log-dir %s: cannot create it: %s\n", h->o.log_dir, strerror(-r)), r;
+	return 0;
+}
+
 /* The summary table, the CPU line and the JUnit file, after every run ended. */
 static void write_outputs(struct harness *h, double wall)
 {
@@ -418,12 +479,18 @@ int cmd_run(int argc, char **argv)
 	parse_images(&h, default_images);
 	int first = parse_args(&h, argc, argv);
 	if (first < 0 || load_cases(&h, argc, argv, first) < 0)
-		return 2;
+		return harness_free(&h), 2;
 	char *shard_junit = NULL;   /* each shard writes its own JUnit file, so CI can keep all */
 	unsigned shard_i, shard_n;
 	if (h.shard && h.junit && shard_parse(h.shard, &shard_i, &shard_n, NULL) == 0 &&
 	    (shard_junit = shard_junit_path(h.junit, shard_i, shard_n)))
 		h.junit = shard_junit;
+	bool made_log_dir;
+	if (prepare_outputs(&h, &made_log_dir) < 0) {
+		harness_free(&h);
+		free(shard_junit);
+		return 2;
+	}
 	/* The vsock transport runs this same binary as `vsock-backend`, one per VM. */
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -447,5 +514,7 @@ int cmd_run(int argc, char **argv)
 	int rc = exit_code(&h);
 	harness_free(&h);
 	free(shard_junit);
+	if (made_log_dir)
+		(void)rmdir(h.o.log_dir);   /* only if no run left a log in it */
 	return rc;
 }
