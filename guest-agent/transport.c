@@ -82,7 +82,7 @@ char *cmdline_value(const char *root, const char *key)
 	if (r < 0)
 		return NULL;
 	/* systemd's own parser: quotes and '-'/'_' in keys as PID 1 reads them, last one wins */
-	r = proc_cmdline_get_key((const char *) text, key, &value);
+	r = proc_cmdline_get_key_whole((const char *) text, key, &value);
 	secret_free(text, len);   /* other words may carry credential values */
 	if (r <= 0) {
 		free(value);

@@ -31,7 +31,9 @@ bool cmdline_import_credentials_disabled(const char *cmdline, const char *efi_op
 
 		if (!lines[i])
 			continue;
-		r = proc_cmdline_get_key(lines[i], "systemd.import_credentials", &v);
+		/* /proc/cmdline whole, the EFI variable's first line (proc_cmdline.h) */
+		r = i == 0 ? proc_cmdline_get_key_whole(lines[i], "systemd.import_credentials", &v)
+			   : proc_cmdline_get_key(lines[i], "systemd.import_credentials", &v);
 		if (r > 0)
 			disabled = proc_cmdline_parse_boolean(v) == 0;
 		free(v);

@@ -365,9 +365,12 @@ static int cmdline_candidate(struct predictor *pr, struct cmdline_word *w, const
 	return judge_named(pr, idx, w->value, (size_t) (colon - w->value), v, strlen(v), w->binary, NULL);
 }
 
-static int predict_cmdline_line(struct predictor *pr, const char *line, const char *label, const char *skip)
+/* The words of [text, end): the whole of /proc/cmdline, the first line of SystemdOptions
+ * (proc_cmdline.h). */
+static int predict_cmdline_words(struct predictor *pr, const char *text, const char *end, const char *label,
+				 const char *skip)
 {
-	const char *p = line, *end = line + proc_cmdline_line_len(line);
+	const char *p = text;
 	struct cmdline_word w = { .label = label };
 	int r;
 
@@ -434,10 +437,11 @@ static int predict_run(struct predictor *pr, const struct import_sources *s, con
 	if (r >= 0 && s->efi_options) {
 		if (!efi_skip && env->efi_secure_boot)
 			efi_skip = "Secure Boot is on, so systemd ignores the SystemdOptions EFI variable";
-		r = predict_cmdline_line(pr, s->efi_options, "EFI SystemdOptions", efi_skip);
+		r = predict_cmdline_words(pr, s->efi_options, s->efi_options + proc_cmdline_line_len(s->efi_options),
+					  "EFI SystemdOptions", efi_skip);
 	}
 	if (r >= 0 && s->cmdline)
-		r = predict_cmdline_line(pr, s->cmdline, "kernel command line", whole);
+		r = predict_cmdline_words(pr, s->cmdline, s->cmdline + strlen(s->cmdline), "kernel command line", whole);
 	/* A preset @system dir still gets @initrd merged (v254+ merge_credentials_trusted()). */
 	if (!initrd_skip && !(env->credentials_dir_preset && env->credentials_dir_is_system))
 		initrd_skip = whole;

@@ -77,9 +77,9 @@ int proc_cmdline_parse_boolean(const char *v)
 /* An "rd."-prefixed word never equals a key without that prefix: proc_cmdline_get_key()
  * strips rd. only with PROC_CMDLINE_STRIP_RD_PREFIX in an initrd, and the agent runs on the
  * host's root. */
-int proc_cmdline_get_key(const char *line, const char *key, char **value)
+int proc_cmdline_get_key_in(const char *text, const char *end, const char *key, char **value)
 {
-	const char *p = line, *end = line + proc_cmdline_line_len(line);
+	const char *p = text;
 	int found = 0;
 
 	for (;;) {
@@ -104,4 +104,14 @@ int proc_cmdline_get_key(const char *line, const char *key, char **value)
 		}
 		secret_free(w, wl);   /* other words may carry credential values */
 	}
+}
+
+int proc_cmdline_get_key_whole(const char *text, const char *key, char **value)
+{
+	return proc_cmdline_get_key_in(text, text + strlen(text), key, value);
+}
+
+int proc_cmdline_get_key(const char *line, const char *key, char **value)
+{
+	return proc_cmdline_get_key_in(line, line + proc_cmdline_line_len(line), key, value);
 }

@@ -242,6 +242,72 @@ static void test_cvm_flags_and_import_switch_and_secure_boot_are_read(void **sta
 	remove_root(root);
 }
 
+/* ---- the kernel command line is read whole ------------------------------------------------ */
+
+/* proc_cmdline(): read_virtual_file() (252.19+) / read_full_file() (254+) of the whole file,
+ * split at WHITESPACE " \t\n\r": a newline is a separator, not the end. */
+static void predict_root_cmdline(const char *cmdline, unsigned version, struct import_env *env,
+				 struct import_sources *s, struct prediction *p)
+{
+	char *root = temp_root();
+
+	puts_at(root, "/proc/cmdline", cmdline);
+	load(root, version, env, s);
+	assert_int_equal(predict_import(s, env, p), 0);
+	remove_root(root);
+}
+
+static void test_cmdline_credential_after_a_newline_is_imported(void **state)
+{
+	struct import_env env;
+	struct import_sources s;
+	struct prediction p;
+	const struct cred_candidate *c;
+
+	for (unsigned v = 252; v <= 257; v += 5) {
+		predict_root_cmdline("quiet\nsystemd.set_credential=AFTER:nl\rsystemd.set_credential=CR:x\n", v,
+				     &env, &s, &p);
+		c = prediction_winner(&p, "AFTER");
+		assert_non_null(c);
+		assert_int_equal(c->imported_len, 2);
+		assert_memory_equal(c->imported, "nl", 2);
+		assert_non_null(prediction_winner(&p, "CR"));
+		prediction_free(&p);
+		sources_free(&s);
+	}
+}
+
+static void test_cmdline_unterminated_quote_keeps_the_final_newline(void **state)
+{
+	struct import_env env;
+	struct import_sources s;
+	struct prediction p;
+	const struct cred_candidate *c;
+
+	/* EXTRACT_RELAX: the open quote runs to the end of the input, the file's '\n' included */
+	predict_root_cmdline("root=/dev/vda1 systemd.set_credential=Q:\"open value\n", 257, &env, &s, &p);
+	c = prediction_winner(&p, "Q");
+	assert_non_null(c);
+	assert_int_equal(c->imported_len, 11);
+	assert_memory_equal(c->imported, "open value\n", 11);
+	prediction_free(&p);
+	sources_free(&s);
+}
+
+static void test_import_credentials_no_after_a_newline_skips_the_import(void **state)
+{
+	struct import_env env;
+	struct import_sources s;
+	struct prediction p;
+
+	predict_root_cmdline("systemd.set_credential=A:b\nsystemd.import_credentials=no\n", 257, &env, &s, &p);
+	assert_true(env.import_disabled);
+	assert_non_null(p.skip_reason);
+	assert_null(prediction_winner(&p, "A"));
+	prediction_free(&p);
+	sources_free(&s);
+}
+
 /* ---- errors ---------------------------------------------------------------------------------- */
 
 static void test_unknown_version_is_an_error_unless_overridden(void **state)
@@ -391,6 +457,9 @@ int main(void)
 		cmocka_unit_test(test_container_is_detected_from_run_and_from_pid1_environ),
 		cmocka_unit_test(test_preset_credentials_directory_is_read_from_pid1_environ),
 		cmocka_unit_test(test_cvm_flags_and_import_switch_and_secure_boot_are_read),
+		cmocka_unit_test(test_cmdline_credential_after_a_newline_is_imported),
+		cmocka_unit_test(test_cmdline_unterminated_quote_keeps_the_final_newline),
+		cmocka_unit_test(test_import_credentials_no_after_a_newline_skips_the_import),
 		cmocka_unit_test(test_unknown_version_is_an_error_unless_overridden),
 		cmocka_unit_test(test_unreadable_fw_cfg_item_is_an_error),
 		cmocka_unit_test(test_fifo_as_proc_cmdline_fails_at_once_naming_it),
