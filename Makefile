@@ -17,7 +17,7 @@ UNITDIR      ?= $(PREFIX)/lib/systemd/system
 DESTDIR      ?=
 CC           ?= cc
 CLANG        ?= clang
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 10
 
 # Each binary links only what it uses: the agent (which runs in guests) no libcurl, the
 # host binaries no libblkid.
@@ -117,6 +117,11 @@ $(B)/fuzz-bin/%: $(B)/fuzz/tests/fuzz/%.o $(call LIBS_OF,fuzz)
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(ALL_LIBS)
 fuzz: $(FUZZ_BINS)
 	@tests/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
+# every target for FUZZ_RUNS executions (docs/fuzzing.md); summary in build/fuzz-long.txt
+FUZZ_RUNS ?= 10000000
+.PHONY: fuzz-long
+fuzz-long: $(FUZZ_BINS)
+	@tests/run-fuzz-long $(FUZZ_RUNS) $(FUZZ_BINS)
 
 # ---- everything --------------------------------------------------------------
 integration: all
