@@ -3,19 +3,32 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
+
+#define HDR_LEN 4u
+
+static void frame_reset(struct report_channel *ch)
+{
+	free(ch->body);
+	ch->body = NULL;
+	ch->hdr_got = ch->body_len = ch->body_got = 0;
+	ch->first_byte_ms = ch->last_byte_ms = 0;
+}
 
 void report_channel_init(struct report_channel *ch)
 {
+	memset(ch, 0, sizeof *ch);
 	ch->listen_fd = -1;
 	ch->fd = -1;
-	ch->listen_path = NULL;
 }
 
 int report_channel_listen(struct report_channel *ch, const char *path)
@@ -48,6 +61,89 @@ int report_channel_poll_fd(const struct report_channel *ch)
 	return ch->fd >= 0 ? ch->fd : ch->listen_fd;
 }
 
+bool report_channel_mid_frame(const struct report_channel *ch)
+{
+	return ch->hdr_got > 0;
+}
+
+static size_t frame_total(const struct report_channel *ch)
+{
+	return ch->hdr_got < HDR_LEN ? HDR_LEN : HDR_LEN + ch->body_len;
+}
+
+static size_t frame_got(const struct report_channel *ch)
+{
+	return ch->hdr_got + ch->body_got;
+}
+
+/* Where the next bytes go: the header, then the body (allocated once the length passed
+ * its bound check). 0, or -EMSGSIZE / -ENOMEM. */
+static int next_space(struct report_channel *ch, uint8_t **p, size_t *room)
+{
+	if (ch->hdr_got < HDR_LEN) {
+		*p = ch->hdr + ch->hdr_got, *room = HDR_LEN - ch->hdr_got;
+		return 0;
+	}
+	if (!ch->body) {
+		ch->body_len = (size_t)ch->hdr[0] << 24 | (size_t)ch->hdr[1] << 16 | (size_t)ch->hdr[2] << 8 | ch->hdr[3];
+		if (ch->body_len > FRAME_MAX)
+			return -EMSGSIZE;
+		if (!(ch->body = malloc(ch->body_len + 1)))
+			return -ENOMEM;
+	}
+	*p = ch->body + ch->body_got, *room = ch->body_len - ch->body_got;
+	return 0;
+}
+
+static void account(struct report_channel *ch, size_t n, long long now)
+{
+	if (!ch->first_byte_ms)
+		ch->first_byte_ms = now;
+	ch->last_byte_ms = now;
+	if (ch->hdr_got < HDR_LEN)
+		ch->hdr_got += n;
+	else
+		ch->body_got += n;
+}
+
+/* Hands out the complete frame and notes how many bytes already wait behind it. */
+static int frame_done(struct report_channel *ch, uint8_t **buf, size_t *len)
+{
+	int queued = 0;
+
+	ch->body[ch->body_len] = '\0';
+	*buf = ch->body, *len = ch->body_len;
+	ch->body = NULL;
+	frame_reset(ch);
+	ch->trailing = ioctl(ch->fd, FIONREAD, &queued) == 0 && queued > 0 ? (size_t)queued : 0;
+	return 1;
+}
+
+static int frame_read_some(struct report_channel *ch, int timeout_ms, uint8_t **buf, size_t *len)
+{
+	for (;;) {
+		uint8_t *p;
+		size_t room;
+		int x = next_space(ch, &p, &room);
+		if (x < 0)
+			return x;
+		if (ch->hdr_got == HDR_LEN && room == 0)
+			return frame_done(ch, buf, len);
+		ssize_t n = recv(ch->fd, p, room, MSG_DONTWAIT);
+		long long now = mono_ms();
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		if (n > 0)
+			account(ch, (size_t)n, now);
+		else if (ch->first_byte_ms && timeout_ms >= 0 && now - ch->first_byte_ms > timeout_ms)
+			return -ETIMEDOUT;
+		else
+			return 0;
+	}
+}
+
 int report_channel_readable(struct report_channel *ch, int timeout_ms, uint8_t **buf, size_t *len)
 {
 	if (ch->fd < 0) {
@@ -57,8 +153,44 @@ int report_channel_readable(struct report_channel *ch, int timeout_ms, uint8_t *
 		ch->fd = fd;
 		return 0;
 	}
-	int r = frame_read(ch->fd, FRAME_MAX, timeout_ms, buf, len);
-	return r < 0 ? r : 1;
+	int x = frame_read_some(ch, timeout_ms, buf, len);
+	if (x == -EPIPE && ch->listen_fd >= 0 && !report_channel_mid_frame(ch)) {
+		close(ch->fd);   /* a connection that said nothing: wait for the next one */
+		ch->fd = -1;
+		return 0;
+	}
+	return x;
+}
+
+const char *report_channel_why(struct report_channel *ch, int x)
+{
+	size_t got = frame_got(ch), total = frame_total(ch);
+
+	if (x == -EMSGSIZE)
+		snprintf(ch->why, sizeof ch->why, "its length prefix announces a %zu-byte report, over the %u-byte limit "
+			 "(docs/report.md); not a byte of it was read", ch->body_len, FRAME_MAX);
+	else if (x == -EPIPE && report_channel_mid_frame(ch))
+		snprintf(ch->why, sizeof ch->why, "the report was cut off: the channel closed after %zu of the %zu bytes %s",
+			 got, total, ch->hdr_got < HDR_LEN ? "of its length prefix" : "its length prefix announced");
+	else if (x == -EPIPE)
+		snprintf(ch->why, sizeof ch->why, "the channel closed before a report arrived");
+	else if (x == -ETIMEDOUT)
+		snprintf(ch->why, sizeof ch->why, "the report stalled: only %zu of its %zu bytes arrived", got, total);
+	else if (x == -EBADMSG)
+		snprintf(ch->why, sizeof ch->why, "%zu more bytes follow its report frame (a report is exactly one frame, "
+			 "docs/report.md)", ch->trailing);
+	else
+		snprintf(ch->why, sizeof ch->why, "%s", strerror(-x));
+	return ch->why;
+}
+
+const char *report_channel_progress(struct report_channel *ch, long long now_ms)
+{
+	ch->why[0] = '\0';
+	if (report_channel_mid_frame(ch))
+		snprintf(ch->why, sizeof ch->why, "; a report began arriving (%zu of %zu bytes) and stopped %lld s ago",
+			 frame_got(ch), frame_total(ch), (now_ms - ch->last_byte_ms) / 1000);
+	return ch->why;
 }
 
 int report_channel_ack(struct report_channel *ch, bool ok, const char *message)
@@ -86,5 +218,6 @@ void report_channel_close(struct report_channel *ch)
 	if (ch->listen_path)
 		unlink(ch->listen_path);
 	free(ch->listen_path);
+	frame_reset(ch);
 	report_channel_init(ch);
 }

@@ -5,8 +5,10 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "hypervisor/accel.h"
@@ -17,6 +19,16 @@ static const char *phase_hint(const struct run *r)
 {
 	return r->con.phase == PHASE_SYSTEMD ? " (systemd runs, but the agent never reported)" :
 	       r->con.phase == PHASE_KERNEL ? " (the kernel never handed over to systemd)" : "";
+}
+
+/* "exited with status N" or "was killed by signal N (NAME)", for a waitpid() status. */
+static const char *exit_words(int status, char *buf, size_t size)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, size, "was killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, size, "exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : status);
+	return buf;
 }
 
 static void diagnose_first_contact(struct run *r, unsigned secs)
@@ -31,8 +43,9 @@ static void qemu_no_report(struct run *r, unsigned secs, long long now)
 		run_diag(r, OUTCOME_ERROR, "stopped in phase report: the agent printed \"%s\" on the console but its report "
 			 "never arrived over %s within %u s", r->con.verdict_line, r->transport, secs);
 	else
-		run_diag(r, OUTCOME_ERROR, "stopped in phase %s: no report within %u s, last console output %lld s ago%s",
-			 boot_phase_name(r->con.phase), secs, (now - r->con.last_output_ms) / 1000, phase_hint(r));
+		run_diag(r, OUTCOME_ERROR, "stopped in phase %s: no report within %u s, last console output %lld s ago%s%s",
+			 boot_phase_name(r->con.phase), secs, (now - r->con.last_output_ms) / 1000, phase_hint(r),
+			 report_channel_progress(&r->ch, now));
 }
 
 static void diagnose_idle(struct run *r, unsigned secs)
@@ -41,8 +54,8 @@ static void diagnose_idle(struct run *r, unsigned secs)
 		run_diag(r, OUTCOME_ERROR, "stopped in phase report: the agent printed \"%s\" on the console but its report "
 			 "never arrived over %s (console silent for %u s)", r->con.verdict_line, r->transport, secs);
 	else
-		run_diag(r, OUTCOME_ERROR, "hung in phase %s: no console output and no report for %u s%s",
-			 boot_phase_name(r->con.phase), secs, phase_hint(r));
+		run_diag(r, OUTCOME_ERROR, "hung in phase %s: no console output and no report for %u s%s%s",
+			 boot_phase_name(r->con.phase), secs, phase_hint(r), report_channel_progress(&r->ch, mono_ms()));
 }
 
 static void diagnose_panic(struct run *r)
@@ -53,12 +66,15 @@ static void diagnose_panic(struct run *r)
 
 static void qemu_exit(struct run *r, int status)
 {
+	char how[80];
+
 	(void)console_watch_update(&r->con, mono_ms());   /* the panic line may be the last thing */
 	if (r->con.panicked)
 		diagnose_panic(r);
 	else
-		run_diag(r, OUTCOME_ERROR, "the guest stopped in phase %s without a report (QEMU exited with status %d)",
-			 boot_phase_name(r->con.phase), WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		run_diag(r, OUTCOME_ERROR, "the guest stopped in phase %s without a report (QEMU %s)%s",
+			 boot_phase_name(r->con.phase), exit_words(status, how, sizeof how),
+			 report_channel_progress(&r->ch, mono_ms()));
 }
 
 static void ch_no_report(struct run *r, unsigned secs, long long now)
@@ -102,6 +118,24 @@ static unsigned deadline_s(const struct run *r, unsigned profile_s, unsigned cas
 	return case_s ? case_s : profile_s * scale;
 }
 
+/* A report cut off by EOF: QEMU dying mid-report is named as such (its exit follows the
+ * EOF within moments), a guest that closed its side is a malformed report. */
+static void diagnose_cut_report(struct run *r, const char *why)
+{
+	char how[80];
+	int status;
+
+	for (int i = 0; i < 50; i++) {
+		if (r->hv.ops->poll_exit(&r->hv, &status) == 1) {
+			run_diag(r, OUTCOME_ERROR, "QEMU %s in phase report, while the guest's report was arriving: %s",
+				 exit_words(status, how, sizeof how), why);
+			return;
+		}
+		usleep(20 * 1000);
+	}
+	run_diag(r, OUTCOME_ERROR, "the guest's report is malformed: %s", why);
+}
+
 /* Returns true when the wait is over: a report was judged or the channel failed. */
 static bool read_report(struct run *r)
 {
@@ -113,17 +147,23 @@ static bool read_report(struct run *r)
 	if (poll(&p, p.fd >= 0 ? 1 : 0, 200) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
 		return false;
 	x = report_channel_readable(&r->ch, REPORT_READ_MS, &buf, &len);
-	if (x == 1) {
-		atomic_store(&r->live->phase, PHASE_REPORT);
+	if (report_channel_mid_frame(&r->ch) || x == 1)
+		r->con.phase = PHASE_REPORT, atomic_store(&r->live->phase, PHASE_REPORT);   /* a report on the wire */
+	if (x == 1 && r->ch.trailing) {
+		const char *why = report_channel_why(&r->ch, -EBADMSG);
+		(void)report_channel_ack(&r->ch, false, why);
+		run_diag(r, OUTCOME_ERROR, "the guest's report is malformed: %s", why);
+	} else if (x == 1)
 		run_judge_report(r, buf, len);
-		free(buf);
-		return true;
-	}
-	if (x < 0 && x != -EPIPE)
-		run_diag(r, OUTCOME_ERROR, "the %s failed: %s", r->prof->channel_name, strerror(-x));
+	free(buf);
+	if (x == -EPIPE && report_channel_mid_frame(&r->ch))
+		diagnose_cut_report(r, report_channel_why(&r->ch, x));
+	else if (x < 0 && x != -EPIPE)
+		run_diag(r, OUTCOME_ERROR, "the guest's report on the %s is rejected: %s", r->prof->channel_name,
+			 report_channel_why(&r->ch, x));
 	if (x < 0)
 		report_channel_close(&r->ch);   /* the VM's side went away: its exit is diagnosed next */
-	return r->diag != NULL;
+	return x == 1 || r->diag != NULL;
 }
 
 /* Returns true when the run is over for a reason other than a deadline. */
@@ -137,6 +177,14 @@ static bool check_vm(struct run *r)
 	}
 	if (r->prof->watch_panic && r->con.panicked) {
 		diagnose_panic(r);
+		return true;
+	}
+	/* first: a dead backend can take QEMU down with it, and then it is the cause */
+	if (r->backend_pid > 0 && waitpid(r->backend_pid, &status, WNOHANG) == r->backend_pid) {
+		char how[80];
+		r->backend_pid = 0;
+		run_diag(r, OUTCOME_ERROR, "the vsock backend (credscope-harness vsock-backend) %s in phase %s: the "
+			 "report cannot arrive over vsock", exit_words(status, how, sizeof how), boot_phase_name(r->con.phase));
 		return true;
 	}
 	if (r->hv.ops->poll_exit(&r->hv, &status) == 1) {
@@ -165,7 +213,8 @@ void run_wait_for_verdict(struct run *r)
 			return diagnose_first_contact(r, fc_s);
 		if (now - t0 > (long long)v_s * 1000)
 			return r->prof->diagnose_no_report(r, v_s, now);
-		if (idle_s && r->con.any_output && now - r->con.last_output_ms > (long long)idle_s * 1000)
+		if (idle_s && r->con.any_output && now - r->con.last_output_ms > (long long)idle_s * 1000 &&
+		    now - r->ch.last_byte_ms > (long long)idle_s * 1000)   /* report bytes are not idleness */
 			return diagnose_idle(r, idle_s);
 	}
 }
