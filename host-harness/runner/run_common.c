@@ -201,10 +201,17 @@ void run_keep_log(struct run *r)
 	(void)mkdir(r->o->log_dir, 0700);
 	if (asprintf(&dst, "%s/%s.%s.console.log", r->o->log_dir, r->tc->name, r->view.image) < 0)
 		return;
-	if (file_copy(r->console_path, dst) == 0)
+	int x = file_copy(r->console_path, dst);
+	if (x == 0) {
 		r->res->log_path = dst;
-	else
-		free(dst);
+		return;
+	}
+	(void)unlink(dst);   /* no half copy: a full disk must not keep a truncated log */
+	char *d = NULL;      /* after run_settle(): the verdict stands, the diagnosis says what was lost */
+	if (asprintf(&d, "%s%sthe console log could not be copied to %s: %s", r->diag ? r->diag : "", r->diag ? "; " : "",
+		     dst, strerror(-x)) >= 0)
+		free(r->diag), r->diag = d;
+	free(dst);
 }
 
 void run_cleanup(struct run *r)
