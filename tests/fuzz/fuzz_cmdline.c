@@ -4,9 +4,12 @@
  * Proves: proc_cmdline_next_word() never reads outside [p, end) (the input sits in a
  * buffer of exactly its size, with no terminator, so ASan sees a read past it), always
  * moves forward and never returns more bytes than it consumed; without quotes its words
- * are exactly the blank-separated fields; proc_cmdline_get_key() on the first line finds
- * the value of the last KEY=... word (checked against the words themselves, for the key of
- * every word); proc_cmdline_parse_boolean() answers 1, 0 or -EINVAL. */
+ * are exactly the blank-separated fields; the key lookups find the value of the last
+ * KEY=... word (checked against the words themselves, for the key of each of the first
+ * words) over each span they promise: proc_cmdline_get_key_in() over [text, end) of the
+ * unterminated buffer, proc_cmdline_get_key_whole() over the whole C string (how
+ * /proc/cmdline is read), proc_cmdline_get_key() over its first line (how SystemdOptions
+ * is read); proc_cmdline_parse_boolean() answers 1, 0 or -EINVAL. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,15 +84,33 @@ static const char *last_value(char **words, size_t n, const char *key)
 	return v;
 }
 
-static void check_keys(const char *line, char **words, size_t n)
+enum span { SPAN_IN, SPAN_WHOLE, SPAN_LINE };
+
+static int get_key(enum span how, const char *text, const char *end, const char *key, char **value)
 {
+	switch (how) {
+	case SPAN_IN:
+		return proc_cmdline_get_key_in(text, end, key, value);
+	case SPAN_WHOLE:
+		return proc_cmdline_get_key_whole(text, key, value);
+	default:
+		return proc_cmdline_get_key(text, key, value);
+	}
+}
+
+/* Splits [text, end) and checks the lookup HOW for the keys of the first words. */
+static void check_span(enum span how, const char *text, const char *end)
+{
+	char *words[MAX_WORDS];
+	size_t n = split(text, end, words);
+
 	for (size_t i = 0; i < n && i < 8; i++) {
 		char *key = strdup(words[i]), *eq, *value = NULL;
 		if (!key)
-			return;
+			break;
 		if ((eq = strchr(key, '=')))
 			*eq = 0;
-		int r = proc_cmdline_get_key(line, key, &value);
+		int r = get_key(how, text, end, key, &value);
 		const char *want = last_value(words, n, key);
 		if (r >= 0 && n < MAX_WORDS && (r == 1) != (want != NULL))
 			abort();
@@ -101,31 +122,28 @@ static void check_keys(const char *line, char **words, size_t n)
 		free(value);
 		free(key);
 	}
+	for (size_t i = 0; i < n; i++)
+		free(words[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *exact = malloc(size ? size : 1), *line, *words[MAX_WORDS];
-	size_t n;
+	char *exact = malloc(size ? size : 1), *text;
 
 	if (!exact)
 		return 0;
 	memcpy(exact, data, size);
-	n = split(exact, exact + size, words);
-	for (size_t i = 0; i < n; i++)
-		free(words[i]);
+	check_span(SPAN_IN, exact, exact + size);
 	free(exact);
 
-	/* The same bytes as a C string, as get_key() and the import model read them. */
-	if (!(line = strndup((const char *) data, size)))
+	/* The same bytes as a C string, as /proc/cmdline and SystemdOptions reach the model. */
+	if (!(text = strndup((const char *) data, size)))
 		return 0;
-	size_t ll = proc_cmdline_line_len(line);
-	if (ll > strlen(line) || memchr(line, '\n', ll) || memchr(line, '\r', ll))
+	size_t ll = proc_cmdline_line_len(text);
+	if (ll > strlen(text) || memchr(text, '\n', ll) || memchr(text, '\r', ll))
 		abort();
-	n = split(line, line + ll, words);
-	check_keys(line, words, n);
-	for (size_t i = 0; i < n; i++)
-		free(words[i]);
-	free(line);
+	check_span(SPAN_WHOLE, text, text + strlen(text));
+	check_span(SPAN_LINE, text, text + ll);
+	free(text);
 	return 0;
 }
