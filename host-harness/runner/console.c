@@ -17,6 +17,12 @@ int console_watch_open(struct console_watch *w, const char *path)
 	return w->fd < 0 ? -errno : 0;
 }
 
+static void stamp(long long *at, long long now_ms)
+{
+	if (!*at)
+		*at = now_ms;
+}
+
 static void raise_phase(struct console_watch *w, enum boot_phase p)
 {
 	if (p > w->phase)
@@ -53,7 +59,7 @@ static void strip_ansi(char *s)
 }
 
 /* One complete console line. */
-static void on_line(struct console_watch *w, char *line)
+static void on_line(struct console_watch *w, char *line, long long now_ms)
 {
 	strip_ansi(line);
 	size_t n = strlen(line);
@@ -62,10 +68,19 @@ static void on_line(struct console_watch *w, char *line)
 	if (strstr(line, "Linux version") || strstr(line, "Command line:"))
 		raise_phase(w, PHASE_KERNEL);
 	if (strstr(line, "systemd[1]") || strstr(line, "Welcome to ") || strstr(line, "[  OK  ]") ||
-	    strstr(line, "running in system mode"))
+	    strstr(line, "running in system mode")) {
 		raise_phase(w, PHASE_SYSTEMD);
+		stamp(&w->pid1_ms, now_ms);
+	}
+	/* PID 1 imports credentials before it loads units: its first job is an upper bound */
+	if (w->pid1_ms && (strstr(line, "Queued start job") || strstr(line, "Reached target") || strstr(line, "[  OK  ]") ||
+	    strstr(line, "Starting ")))
+		stamp(&w->first_job_ms, now_ms);
+	if (strstr(line, "credscope-report.service") || strstr(line, "credscope: report imported"))
+		stamp(&w->agent_ms, now_ms);
 	if (strstr(line, "CREDSCOPE-VERDICT:")) {
 		raise_phase(w, PHASE_REPORT);
+		stamp(&w->verdict_ms, now_ms);
 		copy_line(w->verdict_line, sizeof w->verdict_line, strstr(line, "CREDSCOPE-VERDICT:"));
 	}
 	if (strstr(line, "Kernel panic - not syncing") && !w->panicked) {
@@ -83,11 +98,12 @@ void console_watch_feed(struct console_watch *w, const char *buf, size_t len, lo
 		return;
 	w->any_output = true;
 	w->last_output_ms = now_ms;
+	stamp(&w->first_output_ms, now_ms);
 	raise_phase(w, PHASE_KERNEL);   /* firmware prints nothing here: output means a kernel */
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == '\n' || w->partial_len == sizeof w->partial - 1) {
 			w->partial[w->partial_len] = 0;
-			on_line(w, w->partial);
+			on_line(w, w->partial, now_ms);
 			w->partial_len = 0;
 			if (buf[i] == '\n')
 				continue;
@@ -142,4 +158,19 @@ void console_watch_close(struct console_watch *w)
 		free(w->tail[i]);
 	memset(w, 0, sizeof *w);
 	w->fd = -1;
+}
+
+static void since(long long *dst, long long at, long long t0)
+{
+	if (at)
+		*dst = at > t0 ? at - t0 : 0;
+}
+
+void console_watch_timeline(const struct console_watch *w, long long t0, struct run_timeline *t)
+{
+	since(&t->kernel_ms, w->first_output_ms, t0);
+	since(&t->pid1_ms, w->pid1_ms, t0);
+	since(&t->import_ms, w->first_job_ms, t0);
+	since(&t->agent_ms, w->agent_ms, t0);
+	since(&t->verdict_ms, w->verdict_ms, t0);
 }

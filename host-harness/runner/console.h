@@ -23,6 +23,13 @@ struct console_watch {
 	char *tail[CONSOLE_TAIL_LINES];
 	size_t tail_next;
 	long long last_output_ms;
+	/* When the host first saw each step, mono_ms() as passed in (0: not yet); the
+	 * resolution is the caller's polling interval. */
+	long long first_output_ms;    /* any byte: a kernel runs */
+	long long pid1_ms;            /* phase systemd */
+	long long first_job_ms;       /* PID 1 queues or runs its first unit: credentials imported */
+	long long agent_ms;           /* the agent's unit starts (credscope-report.service) */
+	long long verdict_ms;         /* the CREDSCOPE-VERDICT line */
 };
 
 int console_watch_open(struct console_watch *w, const char *path);
@@ -33,3 +40,6 @@ void console_watch_feed(struct console_watch *w, const char *buf, size_t len, lo
 /* The last lines, joined with '\n' (malloc'd). */
 char *console_watch_tail(const struct console_watch *w, size_t max_lines);
 void console_watch_close(struct console_watch *w);
+/* What the console showed into T (kernel, pid1, import, agent, verdict), in ms since T0;
+ * steps not seen stay as they are. */
+void console_watch_timeline(const struct console_watch *w, long long t0, struct run_timeline *t);

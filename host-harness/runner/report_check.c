@@ -513,3 +513,82 @@ int report_judge(const struct report *r, const struct judge_input *in, struct ju
 	out->verdict = out->n_problems == 0 ? OUTCOME_PASS : OUTCOME_FAIL;
 	return 0;
 }
+
+/* ---- per-credential outcomes for the writers --------------------------------------- */
+
+/* The agent's account of NAME: its source strings' fates, then its findings. */
+static char *explain_with_findings(const struct report *r, const char *name)
+{
+	char *src = explain_from_sources(r, name), *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f) {
+		free(src);
+		return NULL;
+	}
+	fputs(src ? src : "?", f);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct report_finding *fd = &r->findings[i];
+		if (fd->name && report_name_is(fd->name, name))
+			fprintf(f, "; %s%s%s%s: %s", fd->kind, fd->rule ? " (" : "", fd->rule ? fd->rule : "",
+				fd->rule ? ")" : "", fd->message);
+	}
+	fclose(f);
+	free(src);
+	return out;
+}
+
+static const char *source_of(const struct report *r, const char *name, const struct report_cred *got)
+{
+	if (got && got->source)
+		return got->source;
+	for (size_t i = 0; i < r->n_sources; i++)
+		if (r->sources[i].name && report_name_is(r->sources[i].name, name))
+			return r->sources[i].source;
+	return NULL;
+}
+
+static int cred_outcome_fill(struct cred_outcome *c, const struct report *r, const struct judge_input *in,
+			     const char *name, enum case_expect kind)
+{
+	const struct sent_cred *s = find_sent(in, name);
+	const struct report_cred *got = report_find_cred(r, name);
+	bool same = s && got && got->has_hmac && digest_equal(got->hmac, s->hmac);
+	const char *src = source_of(r, name, got);
+	c->expect = case_expect_name(kind);
+	c->ok = kind == CEXPECT_EXACT ? same : kind == CEXPECT_ABSENT ? !got : kind == CEXPECT_PRESENT ? got != NULL :
+		got && !same;
+	c->name = strdup(name);
+	c->fate = strdup(!got ? "missing" : same ? "byte-exact" : got->has_hmac && s ? "different" : "present");
+	c->source = src ? strdup(src) : NULL;
+	c->explanation = explain_with_findings(r, name);
+	return c->name && c->fate && (!src || c->source) && c->explanation ? 0 : -ENOMEM;
+}
+
+static bool listed_before(const struct cred_outcome *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+int report_cred_outcomes(const struct report *r, const struct judge_input *in, struct cred_outcome **out, size_t *n)
+{
+	size_t cap = in->n_sent + in->view->n_expect;
+	struct cred_outcome *list = calloc(cap + 1, sizeof *list);
+	size_t k = 0;
+	int x = 0;
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; x == 0 && i < cap; i++) {
+		bool sent = i < in->n_sent, listed;
+		const char *name = sent ? in->sent[i].name : in->view->expect[i - in->n_sent].name;
+		enum case_expect kind = sent ? case_view_expect(in->view, name, &listed) : in->view->expect[i - in->n_sent].kind;
+		if (listed_before(list, k, name))
+			continue;
+		x = cred_outcome_fill(&list[k++], r, in, name, kind);
+	}
+	*out = list, *n = k;   /* on -ENOMEM too: case_result_free() frees what was filled */
+	return x;
+}

@@ -96,3 +96,9 @@ int judgement_add(struct judgement *j, const char *fmt, ...) __attribute__((form
 /* All problems joined with "; " (malloc'd), or NULL when there are none. */
 char *judgement_text(const struct judgement *j);
 void judgement_free(struct judgement *j);
+
+/* Each name the case sends or expects, once, as the report shows it: what arrived, from
+ * which guest source, the agent's explanation (every source string's fate and detail, and
+ * its findings for the name). For the result's writers (output/result.h); malloc'd, free
+ * with case_result_free(). Returns 0 or -ENOMEM. */
+int report_cred_outcomes(const struct report *r, const struct judge_input *in, struct cred_outcome **out, size_t *n);

@@ -42,6 +42,7 @@ int run_begin(struct run *r, const struct run_opts *o, const struct test_case *t
 	r->o = o, r->tc = tc, r->res = res, r->live = live, r->got = OUTCOME_PASS;
 	r->t0 = mono_ms();
 	memset(res, 0, sizeof *res);
+	run_timeline_init(&res->timeline);
 	report_channel_init(&r->ch);
 	r->con.fd = -1;
 	r->transport = ops->fixed_transport ? ops->fixed_transport : o->transport;
@@ -159,7 +160,9 @@ void run_judge_report(struct run *r, const uint8_t *buf, size_t len)
 		return;
 	}
 	(void)report_channel_ack(&r->ch, true, NULL);
+	r->res->timeline.report_ms = mono_ms() - r->t0;
 	r->res->agent_verdict = strdup(rep.verdict);
+	(void)report_cred_outcomes(&rep, &in, &r->res->creds, &r->res->n_creds);   /* for --html; best effort */
 	if (report_judge(&rep, &in, &j) < 0) {
 		run_diag(r, OUTCOME_ERROR, "out of memory while judging the report");
 	} else {
@@ -184,6 +187,9 @@ void run_settle(struct run *r)
 
 	res->got = r->diag || r->got != OUTCOME_PASS ? (r->got == OUTCOME_PASS ? OUTCOME_FAIL : r->got) : OUTCOME_PASS;
 	res->phase = strdup(boot_phase_name(r->con.phase));
+	console_watch_timeline(&r->con, r->t0, &res->timeline);
+	res->timeline.end_ms = mono_ms() - r->t0;
+	run_timeline_order(&res->timeline);
 	res->ok = res->got == res->expected &&
 		  (!r->view.diagnosis || (r->diag && strstr(r->diag, r->view.diagnosis)));
 }

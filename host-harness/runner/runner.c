@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fileio.h"
 #include "hypervisor/accel.h"
 #include "hypervisor/serial_transport.h"
@@ -256,6 +257,7 @@ static int start_vm(struct run *r)
 	char *why = NULL, *sock;
 	int x = ops->start(&r->hv, &why);
 
+	r->res->timeline.qemu_start_ms = x < 0 ? -1 : mono_ms() - r->t0;
 	if (x < 0)
 		run_diag(r, OUTCOME_ERROR, "%s%s%s%s", why ? why : "cannot start ", why ? "" : binary ? binary : ops->default_binary,
 			 why ? "" : ": ", why ? "" : strerror(-x));
