@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "hypervisor/accel.h"
+#include "output/html.h"
 #include "output/junit.h"
 #include "output/progress.h"
 #include "output/result.h"
@@ -42,6 +43,7 @@ struct harness {
 	unsigned jobs_parallel;
 	bool tap;
 	const char *junit;
+	const char *html;     /* --html FILE, or NULL */
 	const char *shard;    /* --shard "I/N", or NULL: every case */
 	char *images[16];
 	size_t n_images;
@@ -68,6 +70,7 @@ void cmd_run_help(FILE *f)
 	      "  -j, --jobs N          run N VMs at once (default 1)\n"
 	      "      --tap             TAP version 13 on stdout\n"
 	      "      --junit FILE      JUnit XML report\n"
+	      "      --html FILE       one self-contained HTML page: verdicts, credentials, boot timelines\n"
 	      "      --keep            keep each run's private directory (printed)\n"
 	      "      --image-dir DIR   built images (default vm-images/out)\n"
 	      "      --images A,B      flavors to run cases on (default bookworm,trixie)\n"
@@ -103,14 +106,14 @@ static int parse_images(struct harness *h, char *list)
 
 static int parse_args(struct harness *h, int argc, char **argv)
 {
-	enum { O_TAP = 256, O_JUNIT, O_KEEP, O_IMAGE_DIR, O_IMAGES, O_TRANSPORT, O_ACCEL, O_QEMU, O_LOG_DIR, O_MEMORY, O_SHARD };
+	enum { O_TAP = 256, O_JUNIT, O_KEEP, O_IMAGE_DIR, O_IMAGES, O_TRANSPORT, O_ACCEL, O_QEMU, O_LOG_DIR, O_MEMORY, O_SHARD, O_HTML };
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, 'j' },      { "tap", no_argument, NULL, O_TAP },
 		{ "junit", required_argument, NULL, O_JUNIT }, { "keep", no_argument, NULL, O_KEEP },
 		{ "image-dir", required_argument, NULL, O_IMAGE_DIR }, { "images", required_argument, NULL, O_IMAGES },
 		{ "transport", required_argument, NULL, O_TRANSPORT }, { "accel", required_argument, NULL, O_ACCEL },
 		{ "qemu", required_argument, NULL, O_QEMU },   { "log-dir", required_argument, NULL, O_LOG_DIR },
-		{ "memory", required_argument, NULL, O_MEMORY }, { "shard", required_argument, NULL, O_SHARD }, { "help", no_argument, NULL, 'h' }, { 0 } };
+		{ "memory", required_argument, NULL, O_MEMORY }, { "shard", required_argument, NULL, O_SHARD }, { "html", required_argument, NULL, O_HTML }, { "help", no_argument, NULL, 'h' }, { 0 } };
 	int c;
 	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -120,6 +123,7 @@ static int parse_args(struct harness *h, int argc, char **argv)
 			break;
 		case O_TAP: h->tap = true; break;
 		case O_JUNIT: h->junit = optarg; break;
+		case O_HTML: h->html = optarg; break;
 		case O_KEEP: h->o.keep = true; break;
 		case O_IMAGE_DIR: h->o.image_dir = optarg; break;
 		case O_IMAGES:
@@ -255,6 +259,7 @@ static void mark_not_run(struct harness *h, size_t i)
 	struct case_result *r = &h->results[i];
 	r->case_name = strdup(h->jobs[i].tc->name);
 	r->image = strdup(h->jobs[i].image);
+	run_timeline_init(&r->timeline);
 	r->expected = h->jobs[i].tc->outcome;
 	r->got = OUTCOME_ERROR;
 	r->diagnosis = strdup("not run: the harness was interrupted");
@@ -463,6 +468,9 @@ static void write_outputs(struct harness *h, double wall)
 {
 	print_table(h, stderr);
 	report_cpu(h, h->n_jobs, wall);
+	int hr = h->html ? html_write_file(h->html, "credscope-harness", h->results, h->n_jobs, wall) : 0;
+	if (hr < 0)
+		fprintf(stderr, "credscope-harness: --html %s: cannot write: %s\n", h->html, strerror(-hr));
 	if (!h->junit)
 		return;
 	int r = junit_write_file(h->junit, "credscope-harness", h->results, h->n_jobs, wall);
