@@ -19,6 +19,23 @@ static void put_xml(FILE *f, const char *s, bool keep_newlines)
 	free(t);
 }
 
+/* The run's boot timeline (result.h), milliseconds since it began; steps the host did not
+ * see are left out. */
+static void put_timeline_properties(FILE *f, const struct run_timeline *t)
+{
+	const struct { const char *name; long long ms; } p[] = {
+		{ "qemu_start_ms", t->qemu_start_ms }, { "kernel_ms", t->kernel_ms },   { "pid1_ms", t->pid1_ms },
+		{ "import_ms", t->import_ms },         { "agent_ms", t->agent_ms },     { "console_verdict_ms", t->verdict_ms },
+		{ "report_ms", t->report_ms },         { "end_ms", t->end_ms },
+		{ "guest_import_ms", t->guest_import_ms }, { "guest_agent_ms", t->guest_agent_ms },
+	};
+	fputs("    <properties>\n", f);
+	for (size_t i = 0; i < sizeof p / sizeof *p; i++)
+		if (p[i].ms >= 0)
+			fprintf(f, "      <property name=\"credscope.timeline.%s\" value=\"%lld\"/>\n", p[i].name, p[i].ms);
+	fputs("    </properties>\n", f);
+}
+
 static void put_case(FILE *f, const struct case_result *r)
 {
 	fputs("  <testcase classname=\"credscope.", f);
@@ -28,6 +45,8 @@ static void put_case(FILE *f, const struct case_result *r)
 	fputs(" on ", f);
 	put_xml(f, r->image, false);
 	fprintf(f, "\" time=\"%.3f\">\n", r->seconds);
+	if (!r->skipped)
+		put_timeline_properties(f, &r->timeline);
 	if (r->skipped) {
 		fputs("    <skipped message=\"", f);
 		put_xml(f, r->skip_reason ? r->skip_reason : "skipped", false);

@@ -1,6 +1,7 @@
 /* junit: JUnit XML (the dialect GitLab, Jenkins and GitHub reporters read): one testsuite,
  * one testcase per case run ("NAME on IMAGE"), <failure> with the diagnosis and the last
- * console lines, <skipped>. Guest bytes are sanitized and XML-escaped; characters XML 1.0
+ * console lines, <skipped>; in each run's testcase, <properties> with its boot timeline
+ * (credscope.timeline.NAME_ms, ms since the run began; unseen steps left out). Guest bytes are sanitized and XML-escaped; characters XML 1.0
  * forbids never appear. */
 #pragma once
 #include <stddef.h>

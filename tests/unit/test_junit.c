@@ -75,6 +75,23 @@ static void test_junit_escapes_markup_and_counts(void **state)
 	free(x);
 }
 
+static void test_junit_testcase_carries_the_timeline_as_properties(void **state)
+{
+	struct case_result r[2] = { { .case_name = "t", .image = "trixie", .ok = true, .seconds = 7.5 },
+				    { .case_name = "s", .image = "trixie", .skipped = true, .skip_reason = "no image" } };
+	run_timeline_init(&r[0].timeline);
+	r[0].timeline.qemu_start_ms = 40, r[0].timeline.kernel_ms = 1000, r[0].timeline.report_ms = 7400;
+	char *x = capture_junit(r, 2);
+	assert_non_null(strstr(x, "name=\"t on trixie\" time=\"7.500\">\n    <properties>\n"
+				  "      <property name=\"credscope.timeline.qemu_start_ms\" value=\"40\"/>\n"
+				  "      <property name=\"credscope.timeline.kernel_ms\" value=\"1000\"/>\n"
+				  "      <property name=\"credscope.timeline.report_ms\" value=\"7400\"/>\n"
+				  "    </properties>\n  </testcase>\n"));
+	assert_null(strstr(x, "pid1_ms"));                          /* not seen: left out */
+	assert_non_null(strstr(x, "name=\"s on trixie\" time=\"0.000\">\n    <skipped"));   /* nothing booted */
+	free(x);
+}
+
 static void test_tap_line_escapes_hash_and_yaml_block_quotes(void **state)
 {
 	struct case_result r = failing();
@@ -144,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_junit_escapes_markup_and_counts),
 		cmocka_unit_test(test_junit_path_is_checked_writable_before_the_run_and_left_untouched),
 		cmocka_unit_test(test_xml_escapes_markup_always_and_whitespace_only_when_asked),
+		cmocka_unit_test(test_junit_testcase_carries_the_timeline_as_properties),
 		cmocka_unit_test(test_tap_line_escapes_hash_and_yaml_block_quotes),
 		cmocka_unit_test(test_tap_passing_and_skipped_lines),
 	};
