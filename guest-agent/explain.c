@@ -23,6 +23,7 @@ const char *explain_fate_rule(enum cred_fate f)
 	case FATE_DROPPED_UNSUPPORTED: return "version-syntax";
 	case FATE_DROPPED_SOURCE_ERROR: return "source-error";
 	case FATE_SOURCE_SKIPPED: return "import-skipped";
+	case FATE_DROPPED_ENTRY_SKIPPED: return "entry-skipped";
 	}
 	return "unknown";
 }
@@ -41,6 +42,8 @@ const char *explain_rule_description(const char *rule)
 		{ "version-syntax", "syntax of this version" },
 		{ "source-error", "abort of a source after a read or format error" },
 		{ "import-skipped", "import conditions" },
+		{ "entry-skipped", "skip of a source entry systemd cannot read" },
+		{ "store-full", "capacity of the credential store's file system" },
 	};
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
 		if (strcmp(table[i].rule, rule) == 0)

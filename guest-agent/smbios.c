@@ -33,6 +33,7 @@ void raw_blobs_free(struct raw_blob *b, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		secret_free(b[i].data, b[i].len);
 		free(b[i].name);
+		free(b[i].unusable);
 	}
 	free(b);
 }
@@ -44,6 +45,7 @@ static int entries_append(struct raw_blob **v, size_t *n, unsigned idx, uint8_t 
 	if (!nv)
 		return -ENOMEM;
 	*v = nv;
+	nv[*n] = (struct raw_blob) {};
 	if (asprintf(&nv[*n].name, "11-%u", idx) < 0)
 		return -ENOMEM;
 	nv[*n].data = data;

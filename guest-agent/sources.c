@@ -344,8 +344,38 @@ static int list_dir(const char *path, char ***out, size_t *n_out)
 	return 0;
 }
 
+/* import_credentials_qemu() opens FW_CFG_CREDS/NAME as a directory and reads its `size`
+ * file; when either fails it logs a warning and goes on to the next entry
+ * (src/core/import-creds.c:412-422@257.13, :457-469@262). The kernel makes such an entry for
+ * a fw_cfg name with a further '/' (opt/io.systemd.credentials/sub/X: `sub` is a directory
+ * holding X, with neither size nor raw). Returns systemd's warning, or NULL when the entry
+ * is usable (a fixture may hold raw without size: raw is then the value). */
+static char *fw_cfg_entry_unusable(const char *dir, const char *name)
+{
+	char *path = strprintf("%s/%s", dir, name), *size = strprintf("%s/%s/size", dir, name),
+	     *raw = strprintf("%s/%s/raw", dir, name), *why = NULL;
+	struct stat st;
+	int e = 0;
+
+	if (path && stat(path, &st) < 0)
+		e = errno;
+	else if (path && !S_ISDIR(st.st_mode))
+		e = ENOTDIR;
+	if (!path || !size || !raw)
+		why = NULL;
+	else if (e)
+		why = strprintf("Failed to open '" FW_CFG_CREDS "'/%s/, ignoring: %s", name, strerror(e));
+	else if (access(size, F_OK) < 0 && access(raw, F_OK) < 0)
+		why = strprintf("Failed to read '" FW_CFG_CREDS "'/%s/size, ignoring: %s", name, strerror(ENOENT));
+	free(path);
+	free(size);
+	free(raw);
+	return why;
+}
+
 /* DIR/NAME + SUFFIX into the next blob of V. With no suffix (@initrd) what is not a regular
- * file is skipped, as systemd skips it: returns 0 and adds nothing. */
+ * file is skipped, as systemd skips it: returns 0 and adds nothing. A fw_cfg entry systemd
+ * skips is added without data, with systemd's warning in `unusable`. */
 static int load_one_blob(const char *dir, char **name, const char *suffix, struct raw_blob *v, size_t *n,
 			 char **error)
 {
@@ -358,6 +388,17 @@ static int load_one_blob(const char *dir, char **name, const char *suffix, struc
 	if (!*suffix && (stat(path, &st) < 0 || !S_ISREG(st.st_mode))) {
 		free(path);
 		return 0;
+	}
+	if (*suffix) {
+		char *why = fw_cfg_entry_unusable(dir, *name);
+		if (why) {
+			v[*n].unusable = why;
+			v[*n].data = calloc(1, 1);
+			v[(*n)++].name = *name;
+			*name = NULL;
+			free(path);
+			return v[*n - 1].data ? 0 : -ENOMEM;
+		}
 	}
 	r = file_read_bounded(AT_FDCWD, path, SOURCE_READ_MAX, &v[*n].data, &v[*n].len);
 	if (r < 0)

@@ -54,6 +54,7 @@ const char *cred_fate_name(enum cred_fate f)
 		[FATE_DROPPED_UNSUPPORTED]  = "unsupported",
 		[FATE_DROPPED_SOURCE_ERROR] = "source-error",
 		[FATE_SOURCE_SKIPPED]       = "skipped",
+		[FATE_DROPPED_ENTRY_SKIPPED] = "entry-skipped",
 	};
 	if ((size_t) f >= sizeof(names) / sizeof(names[0]) || !names[f])
 		return "unknown";
@@ -413,6 +414,10 @@ static int predict_files(struct predictor *pr, enum cred_source src, const struc
 		else if (name[0] == '.' && credential_name_valid(name, strlen(name)))
 			r = cand_fate(pr, idx, FATE_DROPPED_UNSUPPORTED, "systemd reads the directory without dot "
 				      "files (RECURSE_DIR_IGNORE_DOT), so it never sees this name");
+		else if (v[i].unusable && credential_name_valid(name, strlen(name)))
+			/* import_credentials_qemu(): the name check first, then the entry's own files;
+			 * a failure there is a warning and `continue` (src/core/import-creds.c:412-422@257.13) */
+			r = cand_fate(pr, idx, FATE_DROPPED_ENTRY_SKIPPED, "systemd skipped the entry: %s", v[i].unusable);
 		else
 			r = judge_named(pr, idx, name, strlen(name), (const char *) v[i].data, v[i].len, false, NULL);
 		if (r < 0)

@@ -44,6 +44,8 @@ enum cred_fate {
 	FATE_DROPPED_UNSUPPORTED,    /* syntax this systemd version does not know */
 	FATE_DROPPED_SOURCE_ERROR,   /* the source was aborted (bad DMI header, read error) */
 	FATE_SOURCE_SKIPPED,         /* the whole import or source was skipped (see env) */
+	FATE_DROPPED_ENTRY_SKIPPED,  /* systemd could not use this one entry (fw_cfg: no size file, not a
+	                                directory) and skipped it with a warning; detail = that warning */
 };
 
 struct cred_candidate {
@@ -82,6 +84,8 @@ struct raw_blob {
 	char *name;                /* fw_cfg / initrd: the file name; SMBIOS: "11-N" */
 	uint8_t *data;
 	size_t len;
+	char *unusable;            /* fw_cfg: the warning systemd logs when it skips the entry (e.g. a
+	                              directory the kernel made for a name with a further '/'); NULL */
 };
 
 struct import_sources {

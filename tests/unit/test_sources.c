@@ -308,6 +308,49 @@ static void test_import_credentials_no_after_a_newline_skips_the_import(void **s
 	sources_free(&s);
 }
 
+/* ---- fw_cfg entries systemd skips ---------------------------------------------------------- */
+
+#define FWC "/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials"
+
+static void test_fw_cfg_directory_entry_is_skipped_with_systemds_warning(void **state)
+{
+	char *root = temp_root();
+	struct import_env env;
+	struct import_sources s;
+	struct prediction p;
+	const struct cred_candidate *c = NULL;
+
+	/* opt/io.systemd.credentials/sub/X: the kernel makes `sub` a directory holding X */
+	puts_at(root, FWC "/sub/X/raw", "x");
+	puts_at(root, FWC "/sub/X/size", "1\n");
+	puts_at(root, FWC "/FOO/raw", "foo");
+	puts_at(root, FWC "/PLAIN", "not a directory");
+	load(root, 257, &env, &s);
+	assert_int_equal(s.n_fw_cfg, 3);
+	assert_int_equal(predict_import(&s, &env, &p), 0);
+	assert_memory_equal(prediction_winner(&p, "FOO")->imported, "foo", 3);
+	for (size_t i = 0; i < p.n_cands; i++)
+		if (p.cands[i].name && strcmp(p.cands[i].name, "sub") == 0)
+			c = &p.cands[i];
+	assert_non_null(c);
+	assert_int_equal(c->fate, FATE_DROPPED_ENTRY_SKIPPED);
+	assert_string_equal(cred_fate_name(c->fate), "entry-skipped");
+	assert_string_equal(c->detail, "systemd skipped the entry: Failed to read "
+			    "'/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials'/sub/size, ignoring: "
+			    "No such file or directory");
+	assert_null(prediction_winner(&p, "sub"));
+	for (size_t i = 0; i < p.n_cands; i++)
+		if (p.cands[i].name && strcmp(p.cands[i].name, "PLAIN") == 0)
+			c = &p.cands[i];
+	assert_int_equal(c->fate, FATE_DROPPED_ENTRY_SKIPPED);
+	assert_string_equal(c->detail, "systemd skipped the entry: Failed to open "
+			    "'/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials'/PLAIN/, ignoring: "
+			    "Not a directory");
+	prediction_free(&p);
+	sources_free(&s);
+	remove_root(root);
+}
+
 /* ---- errors ---------------------------------------------------------------------------------- */
 
 static void test_unknown_version_is_an_error_unless_overridden(void **state)
@@ -460,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_credential_after_a_newline_is_imported),
 		cmocka_unit_test(test_cmdline_unterminated_quote_keeps_the_final_newline),
 		cmocka_unit_test(test_import_credentials_no_after_a_newline_skips_the_import),
+		cmocka_unit_test(test_fw_cfg_directory_entry_is_skipped_with_systemds_warning),
 		cmocka_unit_test(test_unknown_version_is_an_error_unless_overridden),
 		cmocka_unit_test(test_unreadable_fw_cfg_item_is_an_error),
 		cmocka_unit_test(test_fifo_as_proc_cmdline_fails_at_once_naming_it),
