@@ -241,11 +241,19 @@ static void boot_console(const struct fake *f)
 	console_write(f, "[    1.000000] systemd[1]: Welcome to fake-qemu!\n");
 }
 
+/* Monotonic: the clock-step fault shifts the wall clock of every process it preloads. */
+static long long mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 static int serve(struct fake *f)
 {
-	time_t end = time(NULL) + LIFETIME_S;
+	long long end = mono_s() + LIFETIME_S;
 	bool booted = false;
-	while (time(NULL) < end) {
+	while (mono_s() < end) {
 		struct pollfd p[4] = { { f->qmp_listen, POLLIN, 0 }, { f->qmp_fd, POLLIN, 0 }, { f->report_listen, POLLIN, 0 },
 				       { f->report_fd, (short)(f->out_off < f->out_len || f->stream_left ? POLLOUT : 0), 0 } };
 		if (poll(p, 4, 1000) < 0 && errno != EINTR)
