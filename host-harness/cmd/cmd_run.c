@@ -21,6 +21,7 @@
 #include "hypervisor/accel.h"
 #include "output/html.h"
 #include "output/junit.h"
+#include "output/outfile.h"
 #include "output/progress.h"
 #include "output/result.h"
 #include "output/tap.h"
@@ -456,8 +457,10 @@ static int prepare_outputs(const struct harness *h, bool *made_log_dir)
 {
 	int r;
 	*made_log_dir = false;
-	if (h->junit && (r = junit_check_writable(h->junit)) < 0)
+	if (h->junit && (r = outfile_check_writable(h->junit)) < 0)
 		return fprintf(stderr, "credscope-harness: --junit %s: cannot write it: %s\n", h->junit, strerror(-r)), r;
+	if (h->html && (r = outfile_check_writable(h->html)) < 0)
+		return fprintf(stderr, "credscope-harness: --html %s: cannot write it: %s\n", h->html, strerror(-r)), r;
 	if ((r = make_dirs(h->o.log_dir, made_log_dir)) < 0)
 		return fprintf(stderr, "credscope-harness: --log-dir %s: cannot create it: %s\n", h->o.log_dir, strerror(-r)), r;
 	return 0;

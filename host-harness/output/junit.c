@@ -2,11 +2,9 @@
 #include "output/junit.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "output/textsafe.h"
@@ -95,23 +93,6 @@ int junit_write_file(const char *path, const char *suite, const struct case_resu
 		r = -errno;
 	if (r < 0)
 		unlink(tmp);
-	free(tmp);
-	return r;
-}
-
-int junit_check_writable(const char *path)
-{
-	struct stat st;
-	char *tmp;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return -ENOMEM;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644), r = fd < 0 ? -errno : 0;
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
 	free(tmp);
 	return r;
 }

@@ -10,8 +10,5 @@
 #include "output/result.h"
 
 int junit_write(FILE *f, const char *suite, const struct case_result *results, size_t n, double seconds);
-/* Checks, before any VM runs, that junit_write_file(PATH) will be able to write: creates
- * and removes PATH.tmp, and PATH must not be a directory. Returns 0 or -errno. */
-int junit_check_writable(const char *path);
 /* Writes to PATH atomically (PATH.tmp then rename). Returns 0 or -errno. */
 int junit_write_file(const char *path, const char *suite, const struct case_result *results, size_t n, double seconds);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "output/junit.h"
+#include "output/outfile.h"
 #include "output/tap.h"
 #include "output/textsafe.h"
 #include "output/xml.h"
@@ -139,15 +140,15 @@ static void test_xml_escapes_markup_always_and_whitespace_only_when_asked(void *
 	free(b);
 }
 
-/* --junit is checked before the first VM boots, by the same operation the writer does. */
-static void test_junit_path_is_checked_writable_before_the_run_and_left_untouched(void **state)
+/* --junit and --html are checked before the first VM boots, by the same operation their writers do. */
+static void test_report_file_is_checked_writable_before_the_run_and_left_untouched(void **state)
 {
 	char dir[] = "/tmp/credscope-junit-XXXXXX", path[300];
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(junit_check_writable("/nonexistent/dir/x.xml"), -ENOENT);
-	assert_int_equal(junit_check_writable(dir), -EISDIR);
+	assert_int_equal(outfile_check_writable("/nonexistent/dir/x.xml"), -ENOENT);
+	assert_int_equal(outfile_check_writable(dir), -EISDIR);
 	snprintf(path, sizeof path, "%s/x.xml", dir);
-	assert_int_equal(junit_check_writable(path), 0);
+	assert_int_equal(outfile_check_writable(path), 0);
 	assert_int_equal(access(path, F_OK), -1);   /* nothing written yet */
 	snprintf(path, sizeof path, "%s/x.xml.tmp", dir);
 	assert_int_equal(access(path, F_OK), -1);   /* the probe is gone */
@@ -159,7 +160,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sanitize_keeps_utf8_and_escapes_control_and_invalid_bytes),
 		cmocka_unit_test(test_junit_escapes_markup_and_counts),
-		cmocka_unit_test(test_junit_path_is_checked_writable_before_the_run_and_left_untouched),
+		cmocka_unit_test(test_report_file_is_checked_writable_before_the_run_and_left_untouched),
 		cmocka_unit_test(test_xml_escapes_markup_always_and_whitespace_only_when_asked),
 		cmocka_unit_test(test_junit_testcase_carries_the_timeline_as_properties),
 		cmocka_unit_test(test_tap_line_escapes_hash_and_yaml_block_quotes),

@@ -1,0 +1,7 @@
+/* outfile: the report files a run writes (--junit, --html) are written as PATH.tmp and
+ * renamed over PATH when the run ends. outfile_check_writable() proves, before the first
+ * VM boots, that this will work, so a run that cannot report never starts (exit 2). */
+#pragma once
+
+/* Creates and removes PATH.tmp; PATH must not be a directory. Returns 0 or -errno. */
+int outfile_check_writable(const char *path);
