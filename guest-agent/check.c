@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain.h"
 #include "output.h"
 #include "parse.h"
 #include "transport.h"
@@ -92,8 +93,11 @@ void check_print(const struct check *c, bool color)
 					COLOR_NONE, COLOR_NONE };
 		table_add_row(t, cells, colors);
 	}
+	char note[200];
 	if (c->error)
 		fprintf(stderr, "credscope: %s\n", c->error);
+	if (c->have_snapshot && explain_model_note(&c->snap.pred, note, sizeof note))
+		printf("The %s.\n", note);
 	if (t && table_rows(t))
 		table_print(t, stdout, color);
 	else if (c->verdict == VERDICT_PASS)

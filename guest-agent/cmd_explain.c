@@ -131,8 +131,11 @@ static void print_text(const struct check *c, const char *name, const struct jud
 	fputs(color_on(color, COLOR_BOLD), stdout);
 	put(name, color_off(color));
 	putchar('\n');
+	char note[200];
 	printf("  version  %s (%s)\n", explain_systemd(&c->snap.pred, sd, sizeof sd),
 	       c->snap.pred.env.version_detected ? "detected" : "given");
+	if (explain_model_note(&c->snap.pred, note, sizeof note))
+		printf("  model    %s\n", note);
 	if (c->snap.pred.skip_reason) {
 		printf("  import   skipped: ");
 		put(c->snap.pred.skip_reason, "\n");

@@ -52,6 +52,9 @@ static void print_summary(const struct prediction *p)
 	printf("\n%s (%s) imports %zu credential%s, %zu of %u budget bytes.\n",
 	       explain_systemd(p, sd, sizeof sd), p->env.version_detected ? "detected" : "given",
 	       n, n == 1 ? "" : "s", p->budget_used, CRED_TOTAL_SIZE_MAX);
+	char note[200];
+	if (explain_model_note(p, note, sizeof note))
+		printf("The %s.\n", note);
 	char *e = p->skip_reason ? text_escape(p->skip_reason) : NULL;
 	if (e)
 		printf("The import is skipped: %s.\n", e);

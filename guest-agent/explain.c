@@ -1,6 +1,8 @@
 /* explain: sentences about one credential, built from the prediction and the store. */
 #include "explain.h"
 
+#include "systemd/versions.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +77,17 @@ const char *explain_systemd(const struct prediction *p, char *buf, size_t n)
 		snprintf(buf, n, "systemd %u", p->env.systemd_version);
 	else
 		snprintf(buf, n, "this systemd (version unknown)");
+	return buf;
+}
+
+const char *explain_model_note(const struct prediction *p, char *buf, size_t n)
+{
+	struct systemd_model m = systemd_model(p ? p->env.systemd_version : 0);
+
+	if (m.verified)
+		return NULL;
+	snprintf(buf, n, "model for %u applied to %u: unverified (credscope's rules for %u were not checked "
+		 "against systemd %u's source)", m.row, m.applied_to, m.row, m.applied_to);
 	return buf;
 }
 

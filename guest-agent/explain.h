@@ -46,6 +46,11 @@ char *explain_model_disagrees(const struct prediction *p, const char *name, cons
 /* NAME is present as expected (a positive sentence). */
 char *explain_present(const struct prediction *p, const struct store_file *f, const char *name);
 
+/* When the rules that judged this version were not checked against its source (a version
+ * newer than the newest row, or a row resting on NEWS): "model for 262 applied to 263:
+ * unverified", written into buf and returned; NULL when the model is verified. */
+const char *explain_model_note(const struct prediction *p, char *buf, size_t n);
+
 /* "systemd 252" or "this systemd (version unknown)". Static or thread-unsafe buffer-free:
  * writes into buf of size n and returns buf. */
 const char *explain_systemd(const struct prediction *p, char *buf, size_t n);

@@ -8,6 +8,7 @@
 #include "digest.h"
 #include "explain.h"
 #include "output.h"
+#include "systemd/versions.h"
 
 json_t *report_text(const char *s)
 {
@@ -101,6 +102,16 @@ json_t *report_json_credentials(const struct report_input *in, bool extended)
 	return creds;
 }
 
+/* Which row of the version table judged this boot (systemd/versions.h): {"version": 262,
+ * "applied_to": 263, "verified": false}. */
+json_t *report_json_model(const struct import_env *env)
+{
+	struct systemd_model m = systemd_model(env->systemd_version);
+
+	return json_pack("{s:I, s:I, s:b}", "version", (json_int_t)m.row, "applied_to", (json_int_t)m.applied_to,
+			 "verified", m.verified);
+}
+
 static json_t *build_systemd(const struct import_env *env)
 {
 	return json_pack("{s:I, s:b}", "version", (json_int_t)env->systemd_version, "detected", env->version_detected);
@@ -126,9 +137,9 @@ json_t *report_build(const struct report_input *in)
 	/* when the sources could not be read at all: facts unknown, the page size of x86-64 */
 	struct import_env none = { .page_size = 4096 };
 	const struct import_env *env = in->pred ? &in->pred->env : &none;
-	json_t *o = json_pack("{s:i, s:{s:s}, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+	json_t *o = json_pack("{s:i, s:{s:s}, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
 			      "credscope-report", 1, "agent", "version", CREDSCOPE_VERSION,
-			      "systemd", build_systemd(env),
+			      "systemd", build_systemd(env), "model", report_json_model(env),
 			      "kernel", in->kernel ? in->kernel : "unknown", "manifest", build_manifest(in, true),
 			      "env", build_env(env), "sources", report_json_sources(in->pred),
 			      "store", report_json_store(in->store), "credentials", creds,
@@ -139,8 +150,9 @@ json_t *report_build(const struct report_input *in)
 json_t *report_build_verify(const struct report_input *in)
 {
 	struct import_env none = { 0 };
-	json_t *o = json_pack("{s:o, s:o, s:o, s:I, s:s}", "manifest", build_manifest(in, false),
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:I, s:s}", "manifest", build_manifest(in, false),
 			      "systemd", build_systemd(in->pred ? &in->pred->env : &none),
+			      "model", report_json_model(in->pred ? &in->pred->env : &none),
 			      "findings", report_json_findings(in->result, true),
 			      "failures", (json_int_t)(in->result ? in->result->n_failures : 0),
 			      "verdict", verdict_name(in->verdict));
@@ -159,8 +171,9 @@ json_t *report_build_list(const struct report_input *in)
 				"source", cred_source_name(p->cands[i].source),
 				"size", (json_int_t)p->cands[i].imported_len,
 				"truncated", p->cands[i].fate == FATE_IMPORTED_TRUNCATED));
-	return json_pack("{s:o, s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:o, s:o}",
-			 "systemd", build_systemd(&p->env), "env", build_env(&p->env),
+	return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:o, s:o}",
+			 "systemd", build_systemd(&p->env), "model", report_json_model(&p->env),
+			 "env", build_env(&p->env),
 			 "sources", report_json_sources(p),
 			 "prediction", "imported", imported, "budget_used", (json_int_t)p->budget_used,
 			 "budget_max", (json_int_t)CRED_TOTAL_SIZE_MAX, "skip_reason", report_text(p->skip_reason),

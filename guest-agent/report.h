@@ -44,5 +44,8 @@ json_t *report_json_sources(const struct prediction *p);
 json_t *report_json_store(const struct credstore *s);
 json_t *report_json_credentials(const struct report_input *in, bool extended);
 json_t *report_json_findings(const struct verify_result *r, bool extended);
+/* {"version": ROW, "applied_to": V, "verified": BOOL}: the version table's row that judged V
+ * and whether it was checked against V's own source (systemd_model()). */
+json_t *report_json_model(const struct import_env *env);
 /* Compact JSON text (malloc'd), or NULL on ENOMEM. */
 char *report_dump(const struct report_input *in);

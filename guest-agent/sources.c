@@ -16,6 +16,8 @@
 #include "sources.h"
 #include "strutil.h"
 #include "systemd/gates.h"
+#include "systemd/proc_cmdline.h"
+#include "systemd/versions.h"
 
 #define FW_CFG_CREDS   "/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials"
 #define EFI_OPTIONS    "/sys/firmware/efi/efivars/SystemdOptions-8cf2644b-4b0b-428f-9387-6d876050dc67"
@@ -220,8 +222,10 @@ static int load_cvm(const char *root, struct import_env *env, char **error)
 			continue;
 		for (w = strtok_r(colon + 1, " \t", &save2); w; w = strtok_r(NULL, " \t", &save2))
 			for (size_t i = 0; i < 4; i++)
-				if (strcmp(w, flags[i]) == 0)
+				if (strcmp(w, flags[i]) == 0) {
 					env->confidential_vm = true;
+					env->cvm_tdx = i == 3;
+				}
 	}
 	free(buf);
 	return 0;
@@ -482,9 +486,13 @@ static int load_all(const char *root, struct import_env *env, struct import_sour
 	return r;
 }
 
+static void clear_string(char *p);
+
 int sources_load(const char *root, unsigned systemd_version_override, struct import_env *env,
 		 struct import_sources *s, char **error)
 {
+	const struct systemd_release *rel;
+	char *cmdline;
 	long ps;
 	int r;
 
@@ -503,8 +511,17 @@ int sources_load(const char *root, unsigned systemd_version_override, struct imp
 		sources_free(s);
 		return r;
 	}
-	env->import_disabled = cmdline_import_credentials_disabled(s->cmdline,
-								   env->efi_secure_boot ? NULL : s->efi_options);
+	rel = systemd_release(env->systemd_version);
+	cmdline = s->cmdline && rel->cmdline_first_line_only ? strndup(s->cmdline, proc_cmdline_line_len(s->cmdline))
+							      : s->cmdline;
+	if (s->cmdline && !cmdline) {
+		sources_free(s);
+		return -ENOMEM;
+	}
+	env->import_disabled = cmdline_import_credentials_disabled(cmdline, env->efi_secure_boot ||
+								   !rel->efi_systemd_options ? NULL : s->efi_options);
+	if (cmdline != s->cmdline)
+		clear_string(cmdline);
 	return 0;
 }
 

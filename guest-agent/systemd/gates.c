@@ -73,6 +73,9 @@ static int whole_import_reason(unsigned version, const struct systemd_release *r
 	if (env->credentials_dir_preset)
 		return set_reason(slot, "$CREDENTIALS_DIRECTORY was already set for PID 1 (by a container manager), "
 				  "so systemd %u imported nothing itself", version);
+	if (!rel->has_import)
+		return set_reason(slot, "systemd %u has no credential import: PID 1 imports credentials from 251 on "
+				  "(src/core/import-creds.c is new in v251)", version);
 	if (env->import_disabled)
 		return set_reason(slot, "systemd.import_credentials=no is set, so systemd %u imported nothing",
 				  version);
@@ -84,7 +87,10 @@ static int firmware_source_reasons(unsigned version, const struct systemd_releas
 {
 	int r = 0;
 
-	if (env->in_container) {
+	if (!rel->has_smbios)
+		r |= set_reason(smb, "systemd %u does not import SMBIOS credentials: import_credentials_smbios() "
+				"is new in 252", version);
+	if (env->in_container && rel->firmware_skipped_in_container) {
 		const char *note = rel->container_skip_note;
 
 		r |= set_reason(fw, "systemd skips fw_cfg in a container%s", note);
@@ -92,7 +98,9 @@ static int firmware_source_reasons(unsigned version, const struct systemd_releas
 	}
 	if (env->confidential_vm && rel->cvm_skips_firmware) {
 		r |= set_reason(fw, "systemd %u does not trust fw_cfg in a confidential VM", version);
-		r |= set_reason(smb, "systemd %u does not trust SMBIOS in a confidential VM", version);
+		if (!(env->cvm_tdx && rel->cvm_tdx_trusts_smbios))
+			r |= set_reason(smb, "systemd %u does not trust SMBIOS in a confidential VM%s", version,
+					env->cvm_tdx ? " (only 262 on trust it under Intel TDX)" : "");
 	}
 	if (!env->dmi_sysfs_present)
 		r |= set_reason(smb, "/sys/firmware/dmi/entries does not exist: the kernel lacks dmi-sysfs");

@@ -440,13 +440,16 @@ static int predict_run(struct predictor *pr, const struct import_sources *s, con
 	if (r >= 0)
 		r = predict_smbios(pr, s, env->page_size, whole ? whole : p->source_skip_reason[CRED_SOURCE_SMBIOS]);
 	if (r >= 0 && s->efi_options) {
+		if (!efi_skip && !pr->rel->efi_systemd_options)
+			efi_skip = "systemd 258 and later no longer read the SystemdOptions EFI variable (NEWS 258)";
 		if (!efi_skip && env->efi_secure_boot)
 			efi_skip = "Secure Boot is on, so systemd ignores the SystemdOptions EFI variable";
 		r = predict_cmdline_words(pr, s->efi_options, s->efi_options + proc_cmdline_line_len(s->efi_options),
 					  "EFI SystemdOptions", efi_skip);
 	}
 	if (r >= 0 && s->cmdline)
-		r = predict_cmdline_words(pr, s->cmdline, s->cmdline + strlen(s->cmdline), "kernel command line", whole);
+		r = predict_cmdline_words(pr, s->cmdline, s->cmdline + (pr->rel->cmdline_first_line_only ?
+					  proc_cmdline_line_len(s->cmdline) : strlen(s->cmdline)), "kernel command line", whole);
 	/* A preset @system dir still gets @initrd merged (v254+ merge_credentials_trusted()). */
 	if (!initrd_skip && !(env->credentials_dir_preset && env->credentials_dir_is_system))
 		initrd_skip = whole;

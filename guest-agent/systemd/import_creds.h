@@ -71,6 +71,7 @@ struct import_env {
 	size_t page_size;             /* PAGE_SIZE of the guest, 4096 on x86-64 */
 	bool in_container;
 	bool confidential_vm;
+	bool cvm_tdx;                 /* the confidential VM is Intel TDX (262 still trusts SMBIOS there) */
 	bool credentials_dir_preset;  /* $CREDENTIALS_DIRECTORY set for PID 1 */
 	bool import_disabled;         /* systemd.import_credentials=no on the command line */
 	bool dmi_sysfs_present;       /* /sys/firmware/dmi/entries exists */

@@ -8,9 +8,10 @@
  * ascending order) and the tests that pin its behaviours.
  *
  * Rows exist for every release where a modelled behaviour changed, so that the versions in
- * between (253, 255, 256) keep their own rules. Citations: shared/reference/
- * systemd-credentials.md §1 (upstream src/core/import-creds.c, src/shared/smbios11.c,
- * src/basic/hexdecoct.c, src/shared/creds-util.c).
+ * between (256, 259-261) keep their own rules. Each row cites its behaviours file:line@version
+ * (docs/systemd-versions.md; @252.39, @254.26, @257.13, @262 are Debian's source packages,
+ * @vNNN the upstream tags). A version newer than the newest row is judged by the newest row
+ * and that is said wherever the verdict is shown (systemd_model()).
  */
 #pragma once
 #include <stdbool.h>
@@ -18,6 +19,31 @@
 
 struct systemd_release {
 	unsigned version;
+	/* The newest release whose upstream source was read and found to behave as this row
+	 * says; 0 when the row rests on NEWS only. A version above it is "unverified". */
+	unsigned verified_through;
+	/* PID 1 imports credentials at all (src/core/import-creds.c exists: from 251). */
+	bool has_import;
+	/* import_credentials_smbios() exists (SMBIOS type 11, from 252). */
+	bool has_smbios;
+	/* proc_cmdline() reads /proc/cmdline with read_one_line_file(): the first line only. */
+	bool cmdline_first_line_only;
+	/* fw_cfg and SMBIOS are skipped when detect_container() > 0. */
+	bool firmware_skipped_in_container;
+	/* The SystemdOptions EFI variable is parsed before /proc/cmdline (removed in 258). */
+	bool efi_systemd_options;
+	/* @system is mounted tmpfs nr_inodes=1024,size=1M(,noswap) when it can be (254+); before,
+	 * ramfs (no limit but the 1 MiB budget). The observed mount decides; this says what to
+	 * expect when it cannot be observed. */
+	bool store_tmpfs_limits;
+	/* SMBIOS is still imported in an Intel TDX guest (TDVF measures it into RTMR0). */
+	bool cvm_tdx_trusts_smbios;
+	/* An initrd's PID 1 imports /.extra/system_credentials/ into @system before fw_cfg, on
+	 * the shared budget. */
+	bool initrd_extra_system_credentials;
+	/* detect_sev() assumes SEV when the SEV status MSR cannot be read (fail closed); before,
+	 * an unreadable MSR means "no CVM". */
+	bool cvm_msr_fail_closed;
 	/* import_credentials_smbios() reads each 11-N/raw with one read() (read_virtual_file()):
 	 * only the first page is seen. Otherwise read_full_file_full() reads up to
 	 * smbios_read_max bytes. */
@@ -47,6 +73,15 @@ const struct systemd_release *systemd_release(unsigned version);
 /* The version number rules are judged by and messages name: VERSION, or the newest row's
  * version when VERSION is 0 (unknown). */
 unsigned systemd_release_effective(unsigned version);
+
+/* Which row judged a version, and whether that row was checked against the version's own
+ * source: "model for 262 applied to 263: unverified". */
+struct systemd_model {
+	unsigned row;            /* the governing row's version */
+	unsigned applied_to;     /* the version judged (systemd_release_effective()) */
+	bool verified;           /* applied_to <= the row's verified_through */
+};
+struct systemd_model systemd_model(unsigned version);
 
 /* The rows, oldest first (for tests and documentation). */
 const struct systemd_release *systemd_releases(size_t *n);

@@ -178,8 +178,18 @@ static int parse_sections(json_t *root, struct report *r, char **error)
 		FI("version", true, struct report, systemd_version, 0, 100000),
 		FS("detected", F_BOOL, true, struct report, systemd_detected),
 	};
+	/* the agent's version-table row that judged the boot (docs/report.md); optional */
+	struct report_model { int64_t version, applied_to; bool verified; } model;
+	static const struct field model_fields[] = {
+		FI("version", true, struct report_model, version, 0, 100000),
+		FI("applied_to", true, struct report_model, applied_to, 0, 100000),
+		FS("verified", F_BOOL, true, struct report_model, verified),
+	};
 	(void)ver;
 	int x;
+	if (json_object_get(root, "model") &&
+	    (x = parse_object(json_object_get(root, "model"), "model.", model_fields, 3, &model, error)) < 0)
+		return x;
 	if ((x = parse_object(json_object_get(root, "agent"), "agent.", agent_fields, 1, r, error)) < 0 ||
 	    (x = parse_object(json_object_get(root, "systemd"), "systemd.", systemd_fields, 2, r, error)) < 0 ||
 	    (x = parse_object(json_object_get(root, "manifest"), "manifest.", manifest_fields, 2, r, error)) < 0 ||
@@ -202,7 +212,7 @@ static int parse_root(json_t *root, struct report *r, char **error)
 		size_t i = 0;
 		while (i < sizeof top / sizeof *top && strcmp(top[i], key))
 			i++;
-		if (i == sizeof top / sizeof *top)
+		if (i == sizeof top / sizeof *top && strcmp(key, "model"))   /* "model": optional, below */
 			return json_doc_fail(error, "%s: unknown field", key);
 	}
 	for (size_t i = 0; i < sizeof top / sizeof *top; i++)

@@ -254,6 +254,32 @@ static void test_host_parser_accepts_the_agents_report(void **state)
 	verify_result_free(&f.r);
 }
 
+/* A version past the newest modelled row travels as "model": {262, 263, false}, and the
+ * host's strict parser accepts it. */
+static void test_report_says_which_model_judged_a_newer_version(void **state)
+{
+	struct fixture f;
+	struct report host;
+	char *error = NULL;
+	setup_fixture(&f);
+	f.p.env.systemd_version = 263;
+	char *s = dump(&f);
+	assert_non_null(strstr(s, "\"model\":{\"version\":262,\"applied_to\":263,\"verified\":false}"));
+	assert_int_equal(report_parse(s, strlen(s), &host, &error), 0);
+	assert_null(error);
+	report_free(&host);
+	free(s);
+	verify_result_free(&f.r);
+
+	struct report_input in = { .pred = &f.p, .store = &f.s };
+	json_t *list = report_build_list(&in);
+	json_t *m = json_object_get(list, "model");
+	assert_int_equal(json_integer_value(json_object_get(m, "version")), 262);
+	assert_int_equal(json_integer_value(json_object_get(m, "applied_to")), 263);
+	assert_true(json_is_false(json_object_get(m, "verified")));
+	json_decref(list);
+}
+
 static void test_host_parser_accepts_an_error_report_without_manifest(void **state)
 {
 	struct fixture f;
@@ -286,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_report_without_key_has_no_hmac),
 		cmocka_unit_test(test_failed_report_findings_carry_no_value_bytes),
 		cmocka_unit_test(test_host_parser_accepts_the_agents_report),
+		cmocka_unit_test(test_report_says_which_model_judged_a_newer_version),
 		cmocka_unit_test(test_host_parser_accepts_an_error_report_without_manifest),
 		cmocka_unit_test(test_report_is_framed_and_ok_ack_is_read),
 		cmocka_unit_test(test_rejected_ack_keeps_its_message),

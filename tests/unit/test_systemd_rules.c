@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "explain.h"
+
 #include "systemd/base64.h"
 #include "systemd/creds_name.h"
 #include "systemd/gates.h"
@@ -994,17 +996,33 @@ static void test_each_version_is_judged_by_the_newest_row_not_after_it(void **st
 	size_t n;
 	const struct systemd_release *rows = systemd_releases(&n);
 
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 9);
 	for (size_t i = 1; i < n; i++)
 		assert_true(rows[i - 1].version < rows[i].version);
-	assert_int_equal(systemd_release(0)->version, 257);
-	assert_int_equal(systemd_release_effective(0), 257);
+	assert_int_equal(systemd_release(0)->version, 262);
+	assert_int_equal(systemd_release_effective(0), 262);
 	assert_int_equal(systemd_release_effective(254), 254);
-	assert_int_equal(systemd_release(230)->version, 252);
+	assert_int_equal(systemd_release(230)->version, 200);
+	assert_int_equal(systemd_release(251)->version, 251);
 	assert_int_equal(systemd_release(252)->version, 252);
 	assert_int_equal(systemd_release(253)->version, 253);
 	assert_int_equal(systemd_release(256)->version, 255);
-	assert_int_equal(systemd_release(9999)->version, 257);
+	assert_int_equal(systemd_release(260)->version, 258);
+	assert_int_equal(systemd_release(9999)->version, 262);
+	assert_false(systemd_release(250)->has_import);
+	assert_false(systemd_release(251)->has_smbios);
+	assert_true(systemd_release(251)->cmdline_first_line_only);
+	assert_false(systemd_release(252)->cmdline_first_line_only);
+	assert_true(systemd_release(257)->efi_systemd_options);
+	assert_false(systemd_release(258)->efi_systemd_options);
+	assert_false(systemd_release(253)->store_tmpfs_limits);
+	assert_true(systemd_release(254)->store_tmpfs_limits);
+	assert_false(systemd_release(261)->cvm_tdx_trusts_smbios);
+	assert_true(systemd_release(262)->cvm_tdx_trusts_smbios);
+	assert_true(systemd_release(262)->initrd_extra_system_credentials);
+	assert_true(systemd_release(262)->cvm_msr_fail_closed);
+	assert_int_equal(systemd_release(262)->smbios_read_max, 5 + 1024 * 1024);
+	assert_int_equal(systemd_release(257)->smbios_read_max, 8 + 1024 * 1024);
 	assert_true(systemd_release(256)->smbios_first_page_only);
 	assert_false(systemd_release(257)->smbios_first_page_only);
 	assert_false(systemd_release(254)->base64_url_safe);
@@ -1015,10 +1033,92 @@ static void test_each_version_is_judged_by_the_newest_row_not_after_it(void **st
 	assert_true(systemd_release(257)->tmpfs_noswap_secure);
 }
 
+/* "model for 262 applied to 263: unverified": a version above the newest row, or under a
+ * row resting on NEWS only, is judged by that row and flagged. */
+static void test_versions_past_the_checked_rows_are_judged_but_flagged_unverified(void **state)
+{
+	struct systemd_model m = systemd_model(263);
+	struct prediction p = { .env = env_for(263) };
+	char buf[200];
+
+	assert_int_equal(m.row, 262);
+	assert_int_equal(m.applied_to, 263);
+	assert_false(m.verified);
+	assert_true(systemd_model(262).verified);
+	assert_true(systemd_model(256).verified);   /* row 255, checked in the v256 source */
+	assert_true(systemd_model(252).verified);
+	assert_false(systemd_model(259).verified);  /* row 258: NEWS only */
+	assert_string_equal(explain_model_note(&p, buf, sizeof buf),
+			    "model for 262 applied to 263: unverified (credscope's rules for 262 were not checked "
+			    "against systemd 263's source)");
+	p.env.systemd_version = 257;
+	assert_null(explain_model_note(&p, buf, sizeof buf));
+}
+
+static void test_251_imports_fw_cfg_and_cmdline_but_no_smbios_and_200_imports_nothing(void **state)
+{
+	struct raw_blob fw = { .name = "FW", .data = (uint8_t *) "f", .len = 1 };
+	struct raw_blob e = { .name = "11-0", .data = (uint8_t *) "\x0b\x05\x00\x0e\x01io.systemd.credential:S=s\0\0", .len = 32 };
+	struct import_sources s = { .fw_cfg = &fw, .n_fw_cfg = 1, .smbios = &e, .n_smbios = 1,
+				    .cmdline = "systemd.set_credential=C:c\nsystemd.set_credential=L:l" };
+	struct import_env env = env_for(251);
+	struct prediction p;
+
+	predict(&s, &env, &p);
+	assert_non_null(prediction_winner(&p, "FW"));
+	assert_non_null(prediction_winner(&p, "C"));
+	assert_null(prediction_winner(&p, "L"));   /* 251 reads one line of /proc/cmdline */
+	assert_null(prediction_winner(&p, "S"));
+	assert_string_equal(p.source_skip_reason[CRED_SOURCE_SMBIOS], "systemd 251 does not import SMBIOS "
+			    "credentials: import_credentials_smbios() is new in 252");
+	assert_int_equal(cand(&p, CRED_SOURCE_SMBIOS, "S")->fate, FATE_SOURCE_SKIPPED);
+	prediction_free(&p);
+
+	env = env_for(250);
+	predict(&s, &env, &p);
+	assert_null(prediction_winner(&p, "FW"));
+	assert_null(prediction_winner(&p, "C"));
+	assert_string_equal(p.skip_reason, "systemd 250 has no credential import: PID 1 imports credentials "
+			    "from 251 on (src/core/import-creds.c is new in v251)");
+	prediction_free(&p);
+}
+
+static void test_systemd_options_is_ignored_from_258_and_tdx_keeps_smbios_from_262(void **state)
+{
+	struct raw_blob e = { .name = "11-0", .data = (uint8_t *) "\x0b\x05\x00\x0e\x01io.systemd.credential:S=s\0\0", .len = 32 };
+	struct import_sources s = { .smbios = &e, .n_smbios = 1, .efi_options = "systemd.set_credential=E:e" };
+	struct import_env env = env_for(258);
+	struct prediction p;
+
+	predict(&s, &env, &p);
+	assert_null(prediction_winner(&p, "E"));
+	assert_int_equal(cand(&p, CRED_SOURCE_CMDLINE, "E")->fate, FATE_SOURCE_SKIPPED);
+	prediction_free(&p);
+	env = env_for(257);
+	predict(&s, &env, &p);
+	assert_non_null(prediction_winner(&p, "E"));
+	prediction_free(&p);
+
+	env = env_for(257);
+	env.confidential_vm = env.cvm_tdx = true;
+	predict(&s, &env, &p);
+	assert_null(prediction_winner(&p, "S"));
+	prediction_free(&p);
+	env.systemd_version = 262;
+	predict(&s, &env, &p);
+	assert_non_null(prediction_winner(&p, "S"));
+	assert_null(p.source_skip_reason[CRED_SOURCE_SMBIOS]);
+	assert_non_null(p.source_skip_reason[CRED_SOURCE_FW_CFG]);
+	prediction_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_version_is_judged_by_the_newest_row_not_after_it),
+		cmocka_unit_test(test_versions_past_the_checked_rows_are_judged_but_flagged_unverified),
+		cmocka_unit_test(test_251_imports_fw_cfg_and_cmdline_but_no_smbios_and_200_imports_nothing),
+		cmocka_unit_test(test_systemd_options_is_ignored_from_258_and_tdx_keeps_smbios_from_262),
 		cmocka_unit_test(test_v252_cuts_the_entry_after_one_page),
 		cmocka_unit_test(test_v257_reads_the_whole_entry),
 		cmocka_unit_test(test_v257_reads_at_most_8_bytes_plus_1_mib_of_an_entry),
