@@ -59,6 +59,10 @@ static void print_summary(const struct prediction *p)
 	if (e)
 		printf("The import is skipped: %s.\n", e);
 	free(e);
+	e = p->store_full ? text_escape(p->store_full) : NULL;
+	if (e)
+		printf("The store filled up: %s.\n", e);
+	free(e);
 	for (int s = 0; s < _CRED_SOURCE_MAX; s++) {
 		e = p->source_skip_reason[s] ? text_escape(p->source_skip_reason[s]) : NULL;
 		if (e)

@@ -80,6 +80,44 @@ static bool has_option(const char *opts, const char *opt)
 	return false;
 }
 
+/* The value of OPT=... in a comma-separated list, with tmpfs's k/m/g suffixes; 0 when absent
+ * or malformed. */
+static uint64_t option_size(const char *opts, const char *opt)
+{
+	size_t n = strlen(opt);
+	for (const char *p = opts; p && *p; ) {
+		const char *end = strchr(p, ',');
+		if (strncmp(p, opt, n) == 0 && p[n] == '=') {
+			char *e;
+			unsigned long long v = strtoull(p + n + 1, &e, 10);
+			uint64_t mul = *e == 'k' || *e == 'K' ? 1024u : *e == 'm' || *e == 'M' ? 1024u * 1024u :
+				       *e == 'g' || *e == 'G' ? 1024u * 1024u * 1024u : 1;
+			if (e == p + n + 1)
+				return 0;
+			if (mul > 1)
+				e++;
+			if (*e && *e != ',')
+				return 0;
+			return (uint64_t)v * mul;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+void credstore_limits(const struct credstore *s, struct store_limits *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!s->exists || !s->fs_known || !s->is_mount_point)
+		return;
+	out->observed = true;
+	snprintf(out->fs, sizeof out->fs, "%s", s->fs_type);
+	if (strcmp(s->fs_type, "tmpfs") == 0) {
+		out->size_bytes = s->size_limit;
+		out->inodes = s->inode_limit;
+	}
+}
+
 /* Splits one mountinfo line into mount point, per-mount options, fstype, super options.
  * Returns false for a line that does not have that shape. */
 static bool split_mountinfo_line(char *line, char **mp, char **mopts, char **fstype, char **sopts)
@@ -132,6 +170,8 @@ int credstore_parse_mountinfo(const char *text, const char *path, struct credsto
 		s->is_mount_point = strcmp(mp, path) == 0;
 		s->read_only = has_option(mopts, "ro") || (sopts && has_option(sopts, "ro"));
 		s->noswap = has_option(mopts, "noswap") || (sopts && has_option(sopts, "noswap"));
+		s->size_limit = sopts ? option_size(sopts, "size") : 0;
+		s->inode_limit = sopts ? option_size(sopts, "nr_inodes") : 0;
 	}
 	free(copy);
 	return 0;

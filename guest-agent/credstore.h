@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "systemd/import_creds.h"
+
 #define CREDSTORE_PATH "/run/credentials/@system"
 /* More than systemd ever writes (1 MiB per credential); bounds what we read from a file. */
 #define CREDSTORE_FILE_MAX (4u * 1024u * 1024u)
@@ -49,6 +51,8 @@ struct credstore {
 	char *mount_options;      /* per-mount options, then super options, comma-joined */
 	bool noswap;
 	bool read_only;
+	uint64_t size_limit;      /* tmpfs size= in bytes (mountinfo prints it in k), 0 when not shown */
+	uint64_t inode_limit;     /* tmpfs nr_inodes=, 0 when not shown */
 	unsigned judged_as;       /* the systemd version whose rule judged security */
 	enum store_security security;
 	struct store_file *files; /* sorted by name */
@@ -65,6 +69,9 @@ const struct store_file *credstore_find(const struct credstore *s, const char *n
 /* Pure parts, exposed for tests. */
 /* Fills fs facts from the text of a mountinfo file for the mount covering PATH. */
 int credstore_parse_mountinfo(const char *text, const char *path, struct credstore *s);
+/* The capacity systemd's import meets (systemd/import_creds.h): only for a store that is a
+ * mount point of its own, as PID 1 mounts it. */
+void credstore_limits(const struct credstore *s, struct store_limits *out);
 /* "secure"/"weak" for the fs facts already in s, as systemd-creds of that version says. */
 enum store_security credstore_judge(const struct credstore *s, unsigned systemd_version);
 const char *store_security_name(enum store_security sec);   /* "secure", "weak", "unknown" */

@@ -26,6 +26,7 @@ const char *explain_fate_rule(enum cred_fate f)
 	case FATE_DROPPED_SOURCE_ERROR: return "source-error";
 	case FATE_SOURCE_SKIPPED: return "import-skipped";
 	case FATE_DROPPED_ENTRY_SKIPPED: return "entry-skipped";
+	case FATE_DROPPED_STORE_FULL: return "store-full";
 	}
 	return "unknown";
 }

@@ -171,12 +171,13 @@ json_t *report_build_list(const struct report_input *in)
 				"source", cred_source_name(p->cands[i].source),
 				"size", (json_int_t)p->cands[i].imported_len,
 				"truncated", p->cands[i].fate == FATE_IMPORTED_TRUNCATED));
-	return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:I, s:I, s:o, s:o}, s:o, s:o}",
 			 "systemd", build_systemd(&p->env), "model", report_json_model(&p->env),
 			 "env", build_env(&p->env),
 			 "sources", report_json_sources(p),
 			 "prediction", "imported", imported, "budget_used", (json_int_t)p->budget_used,
 			 "budget_max", (json_int_t)CRED_TOTAL_SIZE_MAX, "skip_reason", report_text(p->skip_reason),
+			 "store_full", report_text(p->store_full),
 			 "store", report_json_store(in->store), "credentials", report_json_credentials(in, true));
 }
 

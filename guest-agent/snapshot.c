@@ -26,16 +26,19 @@ int snapshot_load(const struct cli_ctx *ctx, struct snapshot *s, char **error)
 	r = sources_load(ctx->root, ctx->systemd_version, &s->env, &s->sources, error);
 	if (r < 0)
 		return unworded(error, r, "reading the credential sources");
-	r = predict_import(&s->sources, &s->env, &s->pred);
+	/* The store first: its file system's capacity is an input of the replay (a full tmpfs
+	 * stops a source). */
+	r = credstore_load(ctx->root, s->env.systemd_version, &s->store, error);
 	if (r < 0) {
-		sources_free(&s->sources);
-		return unworded(error, r, "predicting systemd's import");
-	}
-	r = credstore_load(ctx->root, s->pred.env.systemd_version, &s->store, error);
-	if (r < 0) {
-		prediction_free(&s->pred);
 		sources_free(&s->sources);
 		return unworded(error, r, "reading " CREDSTORE_PATH);
+	}
+	credstore_limits(&s->store, &s->env.store);
+	r = predict_import(&s->sources, &s->env, &s->pred);
+	if (r < 0) {
+		credstore_free(&s->store);
+		sources_free(&s->sources);
+		return unworded(error, r, "predicting systemd's import");
 	}
 	return 0;
 }

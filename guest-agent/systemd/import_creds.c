@@ -55,6 +55,7 @@ const char *cred_fate_name(enum cred_fate f)
 		[FATE_DROPPED_SOURCE_ERROR] = "source-error",
 		[FATE_SOURCE_SKIPPED]       = "skipped",
 		[FATE_DROPPED_ENTRY_SKIPPED] = "entry-skipped",
+		[FATE_DROPPED_STORE_FULL]   = "store-full",
 	};
 	if ((size_t) f >= sizeof(names) / sizeof(names[0]) || !names[f])
 		return "unknown";
@@ -243,8 +244,61 @@ static const struct cred_candidate *created_by(struct predictor *pr, const char 
 	return slot ? cand_at(pr, slot - 1) : NULL;
 }
 
-/* credential_size_ok(), then open_credential_file_for_write()'s O_EXCL, then the write.
- * The name is already valid; data is what systemd would write. */
+/* "a 1 MiB tmpfs" */
+static const char *store_text(const struct predictor *pr, char *buf, size_t n)
+{
+	uint64_t b = pr->out->env.store.size_bytes;
+
+	if (b && b % (1024u * 1024u) == 0)
+		snprintf(buf, n, "a %llu MiB %s", (unsigned long long) (b / (1024u * 1024u)), pr->out->env.store.fs);
+	else if (b)
+		snprintf(buf, n, "a %llu KiB %s", (unsigned long long) (b / 1024u), pr->out->env.store.fs);
+	else
+		snprintf(buf, n, "a %s with nr_inodes=%llu", pr->out->env.store.fs,
+			 (unsigned long long) pr->out->env.store.inodes);
+	return buf;
+}
+
+/* The create (one inode) or the write (a page per started page_size bytes) fails with
+ * ENOSPC: systemd unlinks the file and returns from the source (open_credential_file_for_write(),
+ * src/core/import-creds.c:116-122@257.13; loop_write()/copy_bytes() then unlinkat(),
+ * :343-346,453-456,555-558@257.13). Returns 1 when it failed (fate set), 0 when it fits. */
+static int judge_capacity(struct predictor *pr, size_t idx, size_t len)
+{
+	struct cred_candidate *c = cand_at(pr, idx);
+	struct prediction *p = pr->out;
+	size_t pages = (len + pr->page_size - 1) / pr->page_size;
+	bool no_inode = pr->max_files && p->store_files + 1 > pr->max_files;
+	bool by_write = c->source == CRED_SOURCE_SMBIOS || c->source == CRED_SOURCE_CMDLINE;
+	char store[64];
+	int r;
+
+	if (!no_inode && !(pr->max_pages && p->store_pages_used + pages > pr->max_pages))
+		return 0;
+	if (no_inode)
+		r = cand_fate(pr, idx, FATE_DROPPED_STORE_FULL, "the credential store, %s, had no inode left (%zu files "
+			      "and its root directory use all %zu): systemd logged \"Failed to create "
+			      "/run/credentials/@system/%s: No space left on device\" and stopped importing %s",
+			      store_text(pr, store, sizeof store), p->store_files, pr->max_files + 1, c->name,
+			      source_label(c->source));
+	else
+		r = cand_fate(pr, idx, FATE_DROPPED_STORE_FULL, "the credential store, %s, had %zu of %zu pages of %zu "
+			      "bytes left and this needs %zu: systemd logged \"%s%s%s: No space left on device\", "
+			      "unlinked the file and stopped importing %s", store_text(pr, store, sizeof store),
+			      pr->max_pages - p->store_pages_used, pr->max_pages, pr->page_size, pages,
+			      by_write ? "Failed to write credential" : "Failed to create credential '",
+			      by_write ? "" : c->name, by_write ? "" : "'", source_label(c->source));
+	pr->aborted_by[c->source] = idx + 1;
+	if (!pr->first_full) {
+		pr->first_full = idx + 1;
+		pr->full_by_inodes = no_inode;
+	}
+	pr->n_full++;
+	return r < 0 ? r : 1;
+}
+
+/* credential_size_ok(), then open_credential_file_for_write()'s O_EXCL, then the write
+ * (judge_capacity()). The name is already valid; data is what systemd would write. */
 static int judge_write(struct predictor *pr, size_t idx, const uint8_t *data, size_t len,
 		       const char *trunc_detail)
 {
@@ -265,6 +319,11 @@ static int judge_write(struct predictor *pr, size_t idx, const uint8_t *data, si
 	w = created_by(pr, c->name);
 	if (w)
 		return cand_fate(pr, idx, FATE_DROPPED_DUPLICATE, "the name was already created by %s", w->origin);
+	int full = judge_capacity(pr, idx, len);
+	if (full)
+		return full < 0 ? full : 0;
+	pr->out->store_files++;
+	pr->out->store_pages_used += (len + pr->page_size - 1) / pr->page_size;
 	c->imported = memdup0(data, len);
 	if (!c->imported || created_add(pr, idx) < 0)
 		return -ENOMEM;
@@ -286,6 +345,14 @@ int judge_named(struct predictor *pr, size_t idx, const char *name, size_t nlen,
 	size_t dlen = 0;
 	int r;
 
+	if (pr->aborted_by[cand_at(pr, idx)->source]) {
+		/* systemd returned from this source at the failed write: it never saw this one */
+		const struct cred_candidate *f = cand_at(pr, pr->aborted_by[cand_at(pr, idx)->source] - 1);
+		pr->n_full++;
+		return cand_fate(pr, idx, FATE_DROPPED_STORE_FULL, "systemd stopped importing %s when %s (%s) failed "
+				 "with No space left on device: the credential store was full",
+				 source_label(f->source), f->name, f->origin);
+	}
 	if (problem)
 		return cand_fate(pr, idx, FATE_DROPPED_INVALID_NAME, "%s", problem);
 	if (!binary)
@@ -459,19 +526,50 @@ static int predict_run(struct predictor *pr, const struct import_sources *s, con
 	return r;
 }
 
+/* The one sentence about a full store: "the credential store, a 1 MiB tmpfs, was full after
+ * 256 pages: C256 and the 43 after it were dropped". */
+static int store_full_sentence(struct predictor *pr)
+{
+	const struct cred_candidate *f;
+	char store[64];
+
+	if (!pr->first_full)
+		return 0;
+	f = cand_at(pr, pr->first_full - 1);
+	store_text(pr, store, sizeof store);
+	if (pr->full_by_inodes)
+		pr->out->store_full = strprintf("the credential store, %s, was full after %zu files (nr_inodes=%zu): "
+						"%s and the %zu after it were dropped", store, pr->max_files,
+						pr->max_files + 1, f->name, pr->n_full - 1);
+	else
+		pr->out->store_full = strprintf("the credential store, %s, was full after %zu pages: %s and the %zu "
+						"after it were dropped", store, pr->out->store_pages_used, f->name,
+						pr->n_full - 1);
+	return pr->out->store_full ? 0 : -ENOMEM;
+}
+
 int predict_import(const struct import_sources *sources, const struct import_env *env, struct prediction *out)
 {
 	struct predictor pr = {
 		.version = systemd_release_effective(env->systemd_version),
 		.rel = systemd_release(env->systemd_version),
 		.out = out,
+		.page_size = env->page_size ? env->page_size : 4096,
 	};
 	int r;
 
+	/* Capacity only where it was observed (a mount point in mountinfo with size=/nr_inodes=):
+	 * the root directory takes one inode. */
+	if (env->store.observed && env->store.size_bytes)
+		pr.max_pages = (size_t) (env->store.size_bytes / pr.page_size);
+	if (env->store.observed && env->store.inodes)
+		pr.max_files = env->store.inodes > 1 ? (size_t) env->store.inodes - 1 : 0;
 	*out = (struct prediction) { .env = *env };
 	r = import_gates(env, out);
 	if (r >= 0)
 		r = predict_run(&pr, sources, env);
+	if (r >= 0)
+		r = store_full_sentence(&pr);
 	free(pr.slots);
 	if (r < 0) {
 		prediction_free(out);
@@ -494,6 +592,7 @@ void prediction_free(struct prediction *p)
 	}
 	free(p->cands);
 	free(p->skip_reason);
+	free(p->store_full);
 	for (int s = 0; s < _CRED_SOURCE_MAX; s++)
 		free(p->source_skip_reason[s]);
 	*p = (struct prediction) {};

@@ -46,6 +46,20 @@ enum cred_fate {
 	FATE_SOURCE_SKIPPED,         /* the whole import or source was skipped (see env) */
 	FATE_DROPPED_ENTRY_SKIPPED,  /* systemd could not use this one entry (fw_cfg: no size file, not a
 	                                directory) and skipped it with a warning; detail = that warning */
+	FATE_DROPPED_STORE_FULL,     /* the store's file system had no page or inode left (ENOSPC): the file
+	                                was unlinked and the rest of its source not processed */
+};
+
+/* What the file system of /run/credentials/@system can hold, as observed in mountinfo (254+
+ * mount a tmpfs nr_inodes=1024,size=1048576[,noswap] there: src/shared/mount-util.c
+ * :1478-1530@v254, :1664-1716@257.13, :1985-2041@262). tmpfs charges every page a file
+ * touches (a non-empty file takes at least one) and one inode per file, the root directory
+ * included; ramfs and an unobserved store have no limit but the 1 MiB budget. */
+struct store_limits {
+	bool observed;                /* the store is a mount point found in mountinfo */
+	char fs[16];                  /* "tmpfs", "ramfs", ... */
+	uint64_t size_bytes;          /* tmpfs size=; 0 = no limit */
+	uint64_t inodes;              /* tmpfs nr_inodes=; 0 = no limit */
 };
 
 struct cred_candidate {
@@ -79,6 +93,7 @@ struct import_env {
 	bool efi_secure_boot;         /* SecureBoot is on: systemd ignores the SystemdOptions EFI variable */
 	bool credentials_dir_is_system; /* the preset $CREDENTIALS_DIRECTORY is /run/credentials/@system:
 	                                 * v254+ still merges /run/credentials/@initrd into it */
+	struct store_limits store;    /* capacity of the store's file system */
 };
 
 struct raw_blob {
@@ -109,6 +124,10 @@ struct prediction {
 	/* why a whole source contributed nothing, e.g. SMBIOS: "/sys/firmware/dmi/entries
 	 * does not exist: the kernel lacks dmi-sysfs"; NULL when the source ran. */
 	char *source_skip_reason[_CRED_SOURCE_MAX];
+	/* when the store filled up: "the credential store, a 1 MiB tmpfs, was full after 256
+	 * pages: C256 and the 43 after it were dropped"; NULL otherwise */
+	char *store_full;
+	size_t store_pages_used, store_files;   /* what the predicted files take */
 };
 
 /* Pure replay of systemd's import. Returns 0 or -ENOMEM. */

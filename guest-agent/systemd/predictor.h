@@ -21,6 +21,14 @@ struct predictor {
 	size_t used_by[_CRED_SOURCE_MAX];       /* budget bytes per source, for details */
 	size_t *slots;                          /* hash set of created names: candidate index + 1 */
 	size_t n_slots, n_created;
+	/* the store's capacity (env.store): pages of page_size and inodes; 0 = unlimited */
+	size_t page_size, max_pages, max_files;
+	/* a source whose create or write failed (ENOSPC): the candidate index + 1 that failed;
+	 * systemd returns from that source, the other sources still run */
+	size_t aborted_by[_CRED_SOURCE_MAX];
+	size_t first_full;                      /* index + 1 of the first ENOSPC, 0 none */
+	bool full_by_inodes;
+	size_t n_full;                          /* candidates dropped by a full store */
 };
 
 struct cred_candidate *cand_at(struct predictor *pr, size_t i);

@@ -50,6 +50,39 @@ static void test_tmpfs_noswap_is_weak_before_257_and_secure_from_257(void **stat
 	credstore_free(&s);
 }
 
+/* The store's capacity is read, not assumed: tmpfs size= (in k) and nr_inodes= of the store's
+ * own mount; /run's tmpfs under a plain directory, or ramfs, gives no limit. */
+static void test_store_limits_come_from_the_stores_own_mount(void **state)
+{
+	struct credstore s;
+	struct store_limits l;
+
+	judge(ROOT_LINE RUN_LINE TMPFS_NOSWAP_LINE, 257, &s);
+	s.exists = true;
+	assert_int_equal(s.size_limit, 1024 * 1024);
+	assert_int_equal(s.inode_limit, 1024);
+	credstore_limits(&s, &l);
+	assert_true(l.observed);
+	assert_string_equal(l.fs, "tmpfs");
+	assert_int_equal(l.size_bytes, 1048576);
+	assert_int_equal(l.inodes, 1024);
+	credstore_free(&s);
+
+	judge(ROOT_LINE RUN_LINE, 257, &s);   /* a plain directory on /run */
+	s.exists = true;
+	credstore_limits(&s, &l);
+	assert_false(l.observed);
+	assert_int_equal(l.size_bytes, 0);
+	credstore_free(&s);
+
+	judge(ROOT_LINE RUN_LINE RAMFS_LINE, 252, &s);
+	s.exists = true;
+	credstore_limits(&s, &l);
+	assert_true(l.observed);
+	assert_int_equal(l.size_bytes + l.inodes, 0);
+	credstore_free(&s);
+}
+
 static void test_tmpfs_without_noswap_is_weak_on_every_version(void **state)
 {
 	struct credstore s;
@@ -166,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_ramfs_store_is_secure_on_every_version),
 		cmocka_unit_test(test_tmpfs_noswap_is_weak_before_257_and_secure_from_257),
 		cmocka_unit_test(test_tmpfs_without_noswap_is_weak_on_every_version),
+		cmocka_unit_test(test_store_limits_come_from_the_stores_own_mount),
 		cmocka_unit_test(test_plain_directory_on_run_is_weak_and_writable),
 		cmocka_unit_test(test_later_mount_on_same_point_wins),
 		cmocka_unit_test(test_escaped_mount_point_is_unescaped),

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "credstore.h"
+#include "snapshot.h"
 #include "sources.h"
 #include "systemd/import_creds.h"
 #include "transport.h"
@@ -351,6 +352,119 @@ static void test_fw_cfg_directory_entry_is_skipped_with_systemds_warning(void **
 	remove_root(root);
 }
 
+/* ---- a sized tmpfs store: pages, inodes, ENOSPC, the abort of the rest of the source ---------- */
+
+#define TMPFS_STORE "35 24 0:31 / /run/credentials/@system ro,nosuid,nodev,noexec,relatime,nosymfollow " \
+		    "- tmpfs tmpfs ro,size=1024k,nr_inodes=1024,mode=700,noswap\n"
+
+/* One SMBIOS 11-0 entry with N text credentials C000..: "io.systemd.credential:C007=v". */
+static void put_smbios_creds(const char *root, unsigned n, const char *value)
+{
+	size_t cap = 8 + (size_t) n * (40 + strlen(value)), len = 5;
+	char *b = calloc(1, cap);
+
+	assert_non_null(b);
+	memcpy(b, "\x0b\x05\x00\x0e\x2c", 5);
+	for (unsigned i = 0; i < n; i++)
+		len += (size_t) sprintf(b + len, "io.systemd.credential:C%03u=%s", i, value) + 1;
+	b[len++] = 0;
+	put(root, "/sys/firmware/dmi/entries/11-0/raw", b, len);
+	free(b);
+}
+
+static void snapshot_of(const char *root, unsigned version, struct snapshot *snap)
+{
+	struct cli_ctx ctx = { .root = root, .systemd_version = version };
+	char *error = NULL;
+
+	assert_int_equal(snapshot_load(&ctx, snap, &error), 0);
+	assert_null(error);
+}
+
+static const struct cred_candidate *named(const struct prediction *p, enum cred_source src, const char *name)
+{
+	for (size_t i = 0; i < p->n_cands; i++)
+		if (p->cands[i].source == src && p->cands[i].name && strcmp(p->cands[i].name, name) == 0)
+			return &p->cands[i];
+	fail_msg("no %s candidate %s", cred_source_name(src), name);
+	return NULL;
+}
+
+/* trixie with 300 small SMBIOS credentials: each takes one 4 KiB page of the 1 MiB tmpfs, so
+ * 256 arrive, the 257th fails with ENOSPC and systemd stops the SMBIOS source there. */
+static void test_full_tmpfs_store_stops_smbios_after_256_pages(void **state)
+{
+	char *root = temp_root();
+	struct snapshot snap;
+	const struct cred_candidate *c;
+	char rundir[512];
+
+	put_smbios_creds(root, 300, "v");
+	puts_at(root, "/proc/self/mountinfo", TMPFS_STORE);
+	puts_at(root, "/proc/cmdline", "systemd.set_credential=EMPTY: systemd.set_credential=LATE:x\n");
+	snprintf(rundir, sizeof rundir, "%s/run/credentials/@system", root);
+	mkdir_parents(rundir);
+	assert_int_equal(mkdir(rundir, 0700), 0);
+	snapshot_of(root, 257, &snap);
+	assert_true(snap.pred.env.store.observed);
+	assert_int_equal(snap.pred.env.store.size_bytes, 1024 * 1024);
+	assert_int_equal(snap.pred.env.store.inodes, 1024);
+	assert_non_null(prediction_winner(&snap.pred, "C000"));
+	assert_non_null(prediction_winner(&snap.pred, "C255"));
+	c = named(&snap.pred, CRED_SOURCE_SMBIOS, "C256");
+	assert_int_equal(c->fate, FATE_DROPPED_STORE_FULL);
+	assert_string_equal(cred_fate_name(c->fate), "store-full");
+	assert_string_equal(c->detail, "the credential store, a 1 MiB tmpfs, had 0 of 256 pages of 4096 bytes left "
+			    "and this needs 1: systemd logged \"Failed to write credential: No space left on device\", "
+			    "unlinked the file and stopped importing SMBIOS");
+	c = named(&snap.pred, CRED_SOURCE_SMBIOS, "C299");
+	assert_int_equal(c->fate, FATE_DROPPED_STORE_FULL);
+	assert_string_equal(c->detail, "systemd stopped importing SMBIOS when C256 (SMBIOS 11-0 string 257 at byte "
+			    "7429) failed with No space left on device: the credential store was full");
+	/* the other sources still run: an empty credential needs no page and still fits; the
+	 * next non-empty one fails the same way and stops the command line */
+	assert_non_null(prediction_winner(&snap.pred, "EMPTY"));
+	assert_int_equal(named(&snap.pred, CRED_SOURCE_CMDLINE, "LATE")->fate, FATE_DROPPED_STORE_FULL);
+	assert_string_equal(snap.pred.store_full, "the credential store, a 1 MiB tmpfs, was full after 256 pages: "
+			    "C256 and the 44 after it were dropped");
+	size_t imported = 0;
+	for (size_t i = 0; i < snap.pred.n_cands; i++)
+		imported += snap.pred.cands[i].fate == FATE_IMPORTED;
+	assert_int_equal(imported, 257);
+	snapshot_free(&snap);
+	remove_root(root);
+}
+
+/* nr_inodes=1024 with the root directory's inode: 1023 empty files fit, the 1024th fails at
+ * create. A ramfs store, or a version judged without an observed mount, has no such limit. */
+static void test_tmpfs_inode_limit_and_ramfs_without_limit(void **state)
+{
+	char *root = temp_root();
+	struct snapshot snap;
+	char rundir[512];
+
+	put_smbios_creds(root, 1100, "");
+	puts_at(root, "/proc/self/mountinfo", TMPFS_STORE);
+	snprintf(rundir, sizeof rundir, "%s/run/credentials/@system", root);
+	mkdir_parents(rundir);
+	assert_int_equal(mkdir(rundir, 0700), 0);
+	snapshot_of(root, 257, &snap);
+	assert_non_null(prediction_winner(&snap.pred, "C1022"));
+	assert_null(prediction_winner(&snap.pred, "C1023"));
+	assert_int_equal(named(&snap.pred, CRED_SOURCE_SMBIOS, "C1023")->fate, FATE_DROPPED_STORE_FULL);
+	assert_string_equal(snap.pred.store_full, "the credential store, a 1 MiB tmpfs, was full after 1023 files "
+			    "(nr_inodes=1024): C1023 and the 76 after it were dropped");
+	snapshot_free(&snap);
+
+	puts_at(root, "/proc/self/mountinfo",
+		"35 24 0:31 / /run/credentials/@system ro,nosuid,nodev,noexec,relatime - ramfs ramfs ro,mode=700\n");
+	snapshot_of(root, 257, &snap);   /* observed, not assumed: this 257 store is ramfs */
+	assert_null(snap.pred.store_full);
+	assert_non_null(prediction_winner(&snap.pred, "C1099"));
+	snapshot_free(&snap);
+	remove_root(root);
+}
+
 /* ---- errors ---------------------------------------------------------------------------------- */
 
 static void test_unknown_version_is_an_error_unless_overridden(void **state)
@@ -504,6 +618,8 @@ int main(void)
 		cmocka_unit_test(test_cmdline_unterminated_quote_keeps_the_final_newline),
 		cmocka_unit_test(test_import_credentials_no_after_a_newline_skips_the_import),
 		cmocka_unit_test(test_fw_cfg_directory_entry_is_skipped_with_systemds_warning),
+		cmocka_unit_test(test_full_tmpfs_store_stops_smbios_after_256_pages),
+		cmocka_unit_test(test_tmpfs_inode_limit_and_ramfs_without_limit),
 		cmocka_unit_test(test_unknown_version_is_an_error_unless_overridden),
 		cmocka_unit_test(test_unreadable_fw_cfg_item_is_an_error),
 		cmocka_unit_test(test_fifo_as_proc_cmdline_fails_at_once_naming_it),
