@@ -73,12 +73,22 @@ $(B)/fuzz/%.o: %.c
 
 -include $(shell find $(B) -path $(B)/deb -prune -o -type f -name '*.d' -print 2>/dev/null)
 
-$(B)/%/libcredscope-common.a: $$(call objs,$$*,$(COMMON_SRC))
-	@rm -f $@; ar rcs $@ $^
-$(B)/%/libcredscope-guest.a: $$(call objs,$$*,$(GUEST_SRC))
-	@rm -f $@; ar rcs $@ $^
-$(B)/%/libcredscope-host.a: $$(call objs,$$*,$(HOST_SRC))
-	@rm -f $@; ar rcs $@ $^
+# Each library also depends on a file holding its list of sources, rewritten only when the
+# list changes: objects are intermediate (.SECONDARY), so without it a new source file
+# with an old mtime (from a tar, a cp -p) would never be compiled into a newer library.
+SRCLIST_common := $(COMMON_SRC)
+SRCLIST_guest  := $(GUEST_SRC)
+SRCLIST_host   := $(HOST_SRC)
+$(B)/srclist-%.txt: FORCE
+	@mkdir -p $(B); echo '$(SRCLIST_$*)' | cmp -s - $@ || echo '$(SRCLIST_$*)' > $@
+.PHONY: FORCE
+
+$(B)/%/libcredscope-common.a: $$(call objs,$$*,$(COMMON_SRC)) $(B)/srclist-common.txt
+	@rm -f $@; ar rcs $@ $(filter %.o,$^)
+$(B)/%/libcredscope-guest.a: $$(call objs,$$*,$(GUEST_SRC)) $(B)/srclist-guest.txt
+	@rm -f $@; ar rcs $@ $(filter %.o,$^)
+$(B)/%/libcredscope-host.a: $$(call objs,$$*,$(HOST_SRC)) $(B)/srclist-host.txt
+	@rm -f $@; ar rcs $@ $(filter %.o,$^)
 
 $(B)/bin/credscope: $(B)/std/guest-agent/main.o $(B)/std/libcredscope-guest.a $(B)/std/libcredscope-common.a
 	@mkdir -p $(dir $@)
