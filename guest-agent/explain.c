@@ -81,6 +81,31 @@ const char *explain_systemd(const struct prediction *p, char *buf, size_t n)
 	return buf;
 }
 
+static bool same_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	return a && b && alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+const struct cred_candidate *explain_observed_origin(const struct prediction *p, const struct store_file *f)
+{
+	const struct cred_candidate *w;
+
+	if (!p || !f || f->problem != STORE_FILE_OK)
+		return NULL;
+	w = prediction_winner(p, f->name);
+	if (w && same_bytes(w->imported, w->imported_len, f->data, f->size))
+		return w;
+	for (size_t i = 0; i < p->n_cands; i++) {
+		const struct cred_candidate *c = &p->cands[i];
+		if (!c->name || strcmp(c->name, f->name) != 0)
+			continue;
+		if (same_bytes(c->imported, c->imported_len, f->data, f->size) ||
+		    same_bytes(c->value, c->value_len, f->data, f->size))
+			return c;
+	}
+	return NULL;
+}
+
 const char *explain_model_note(const struct prediction *p, char *buf, size_t n)
 {
 	struct systemd_model m = systemd_model(p ? p->env.systemd_version : 0);

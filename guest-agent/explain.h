@@ -26,6 +26,12 @@ struct name_facts {
 /* Collects what the prediction says about NAME. Pure; needs no import replay. */
 void name_facts_collect(const struct prediction *p, const char *name, struct name_facts *out);
 
+/* Which candidate carries exactly the bytes of store file F, by comparison of the bytes
+ * (what a digest comparison decides, without hashing): the predicted winner when its
+ * imported bytes match, else any candidate for that name whose imported bytes or value as
+ * the host sent it match; NULL when none does (then the source is "unknown"). */
+const struct cred_candidate *explain_observed_origin(const struct prediction *p, const struct store_file *f);
+
 /* The rule token responsible for a fate ("page-truncation", "name-validity", ...). */
 const char *explain_fate_rule(enum cred_fate f);
 

@@ -51,13 +51,13 @@ json_t *report_json_store(const struct credstore *s)
 
 static json_t *build_credential(const struct report_input *in, const struct store_file *f, bool extended)
 {
-	struct name_facts nf;
+	/* the source observed to carry these exact bytes, not the one the prediction names */
+	const struct cred_candidate *seen = explain_observed_origin(in->pred, f);
 	char mode[8], hex[DIGEST_HEX_LEN + 1];
-	name_facts_collect(in->pred, f->name, &nf);
 	snprintf(mode, sizeof mode, "%04o", (unsigned)(f->mode & 07777));
 	json_t *o = json_pack("{s:o, s:I, s:s, s:I, s:I, s:s}", "name", report_text(f->name), "size", (json_int_t)f->size,
 			      "mode", mode, "uid", (json_int_t)f->uid, "gid", (json_int_t)f->gid,
-			      "source", nf.winner ? cred_source_name(nf.winner->source) : "unknown");
+			      "source", seen ? cred_source_name(seen->source) : "unknown");
 	if (!o)
 		return NULL;
 	if (f->problem != STORE_FILE_OK) {

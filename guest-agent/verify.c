@@ -219,6 +219,80 @@ static int check_strict(const struct manifest *m, const struct credstore *s, con
 	return r;
 }
 
+/* ---- self-check: every store file against the prediction, manifest or not ------------- */
+
+/* The replay was not run because an initrd's PID 1 imported (preset @system): the store is
+ * then explained when some source carries the bytes, and disagreement cannot fail. */
+static bool replay_by_initrd(const struct prediction *p)
+{
+	return p->skip_reason && p->env.credentials_dir_preset && p->env.credentials_dir_is_system;
+}
+
+/* A store file the manifest does not name: the prediction must have written exactly it. */
+static int self_check_file(const struct store_file *f, const struct prediction *p, struct verify_result *out)
+{
+	const struct cred_candidate *w = prediction_winner(p, f->name), *seen = explain_observed_origin(p, f);
+	struct name_facts nf;
+	char sd[64];
+
+	explain_systemd(p, sd, sizeof sd);
+	if (w && seen == w)
+		return 0;
+	if (replay_by_initrd(p)) {
+		if (seen)
+			return 0;
+		return add(out, f->name, FINDING_UNEXPECTED, "model-disagrees", false,
+			   strprintf("%s is in %s (%zu bytes) and no source credscope can read carries those bytes; an "
+			       "initrd's PID 1 did this import, which credscope cannot replay (observed source: unknown).",
+			       f->name, CREDSTORE_PATH, f->size));
+	}
+	if (w)
+		return add(out, f->name, FINDING_MISMATCH, "model-disagrees", true,
+			   strprintf("%s in %s (%zu bytes, observed source: %s) differs from what %s would import "
+			       "from %s (%zu bytes): the model or the store is wrong.", f->name, CREDSTORE_PATH, f->size,
+			       seen ? seen->origin : "unknown", sd, w->origin, w->imported_len));
+	name_facts_collect(p, f->name, &nf);
+	return add(out, f->name, FINDING_UNEXPECTED, "model-disagrees", true,
+		   strprintf("%s is in %s (%zu bytes, observed source: %s), but %s would not import it: %s.", f->name,
+		       CREDSTORE_PATH, f->size, seen ? seen->origin : "unknown", sd,
+		       p->skip_reason ? p->skip_reason :
+		       nf.dropped && nf.dropped->detail ? nf.dropped->detail :
+		       nf.n_candidates ? "every source carrying the name is dropped" : "no source credscope can read carries it"));
+}
+
+/* A predicted import the manifest does not name, with no usable file in the store. */
+static int self_check_winner(const struct cred_candidate *w, const struct credstore *s, const struct prediction *p,
+			     struct verify_result *out)
+{
+	const struct store_file *f = credstore_find(s, w->name);
+	char sd[64];
+
+	if (f)
+		return 0;   /* compared by self_check_file(), or unusable (an environment finding) */
+	explain_systemd(p, sd, sizeof sd);
+	return add(out, w->name, FINDING_MISSING, "model-disagrees", true,
+		   strprintf("%s would import %s from %s (%zu bytes), but it is not in %s: the model or the store is "
+		       "wrong.", sd, w->name, w->origin, w->imported_len, CREDSTORE_PATH));
+}
+
+static int self_check(const struct manifest *m, const struct credstore *s, const struct prediction *p,
+		      struct verify_result *out)
+{
+	int r = 0;
+
+	if (!p)
+		return 0;
+	for (size_t i = 0; r == 0 && i < s->n_files; i++)
+		if (!manifest_find(m, s->files[i].name) && s->files[i].problem == STORE_FILE_OK)
+			r = self_check_file(&s->files[i], p, out);
+	for (size_t i = 0; r == 0 && i < p->n_cands; i++) {
+		const struct cred_candidate *c = &p->cands[i];
+		if ((c->fate == FATE_IMPORTED || c->fate == FATE_IMPORTED_TRUNCATED) && !manifest_find(m, c->name))
+			r = self_check_winner(c, s, p, out);
+	}
+	return r;
+}
+
 int verify_run(const struct manifest *m, const struct credstore *s, const struct prediction *p,
 	       struct verify_result *out)
 {
@@ -229,6 +303,8 @@ int verify_run(const struct manifest *m, const struct credstore *s, const struct
 		r = verify_entry(m, &m->entries[i], s, p, out);
 	if (r == 0 && m->strict)
 		r = check_strict(m, s, p, out);
+	if (r == 0)
+		r = self_check(m, s, p, out);
 	if (r == 0)
 		r = verify_store(s, p, out);
 	if (r < 0)

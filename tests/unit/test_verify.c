@@ -316,9 +316,108 @@ static void test_strict_manifest_fails_on_unexpected_credential(void **state)
 	file(&w, "EXTRA", "x");
 	w.m.strict = true;
 	run(&w);
-	assert_int_equal(w.r.n_failures, 1);
+	/* strict: not in the manifest; self-check: nothing systemd would import explains it */
+	assert_int_equal(w.r.n_failures, 2);
 	assert_int_equal(w.r.findings[0].kind, FINDING_UNEXPECTED);
+	assert_string_equal(w.r.findings[0].rule, "strict");
 	assert_string_equal(w.r.findings[0].name, "EXTRA");
+	assert_string_equal(w.r.findings[1].rule, "model-disagrees");
+	verify_result_free(&w.r);
+}
+
+/* ---- self-check: the whole store against the prediction, manifest or not ---------------------- */
+
+static void test_store_file_the_manifest_omits_still_matches_the_prediction(void **state)
+{
+	struct world w;
+	world_init(&w, 257);
+	cand(&w, "OTHER", "same", FATE_IMPORTED, "SMBIOS 11-0 string 1 at byte 5", NULL);
+	file(&w, "OTHER", "same");
+	run(&w);
+	assert_int_equal(w.r.verdict, VERDICT_PASS);
+	assert_int_equal(w.r.n_findings, 0);
+	verify_result_free(&w.r);
+}
+
+static void test_store_file_the_manifest_omits_with_other_bytes_is_model_disagrees(void **state)
+{
+	struct world w;
+	world_init(&w, 257);
+	cand(&w, "OTHER", "predicted", FATE_IMPORTED, "SMBIOS 11-0 string 1 at byte 5", NULL);
+	file(&w, "OTHER", "observed!");
+	run(&w);
+	assert_int_equal(w.r.verdict, VERDICT_FAIL);
+	assert_int_equal(w.r.n_findings, 1);
+	assert_int_equal(w.r.findings[0].kind, FINDING_MISMATCH);
+	assert_string_equal(w.r.findings[0].rule, "model-disagrees");
+	assert_string_equal(w.r.findings[0].message,
+			    "OTHER in /run/credentials/@system (9 bytes, observed source: unknown) differs from what "
+			    "systemd 257 would import from SMBIOS 11-0 string 1 at byte 5 (9 bytes): the model or the "
+			    "store is wrong.");
+	verify_result_free(&w.r);
+}
+
+static void test_predicted_import_absent_from_the_store_is_model_disagrees(void **state)
+{
+	struct world w;
+	world_init(&w, 257);
+	cand(&w, "GONE", "v", FATE_IMPORTED, "kernel command line word 2", NULL);
+	run(&w);
+	assert_int_equal(w.r.n_failures, 1);
+	assert_int_equal(w.r.findings[0].kind, FINDING_MISSING);
+	assert_string_equal(w.r.findings[0].rule, "model-disagrees");
+	assert_string_equal(w.r.findings[0].message,
+			    "systemd 257 would import GONE from kernel command line word 2 (1 bytes), but it is not in "
+			    "/run/credentials/@system: the model or the store is wrong.");
+	verify_result_free(&w.r);
+}
+
+/* A copy the model drops as a duplicate is what arrived: the observed source is that copy,
+ * and the model is flagged. */
+static void test_store_file_nothing_predicts_names_its_observed_source(void **state)
+{
+	struct world w;
+	world_init(&w, 257);
+	cand(&w, "DUP", "first", FATE_IMPORTED, "SMBIOS 11-0 string 1 at byte 5", NULL);
+	struct cred_candidate *c = cand(&w, "DUP", "second", FATE_DROPPED_DUPLICATE, "kernel command line word 3",
+					"the name was already created by SMBIOS 11-0 string 1 at byte 5");
+	c->source = CRED_SOURCE_CMDLINE;
+	file(&w, "DUP", "second");
+	file(&w, "NOBODY", "x");
+	run(&w);
+	assert_int_equal(w.r.n_failures, 2);
+	assert_string_equal(w.r.findings[0].message,
+			    "DUP in /run/credentials/@system (6 bytes, observed source: kernel command line word 3) "
+			    "differs from what systemd 257 would import from SMBIOS 11-0 string 1 at byte 5 (5 bytes): "
+			    "the model or the store is wrong.");
+	assert_int_equal(w.r.findings[1].kind, FINDING_UNEXPECTED);
+	assert_string_equal(w.r.findings[1].rule, "model-disagrees");
+	assert_string_equal(w.r.findings[1].message,
+			    "NOBODY is in /run/credentials/@system (1 bytes, observed source: unknown), but systemd 257 "
+			    "would not import it: no source credscope can read carries it.");
+	assert_ptr_equal(explain_observed_origin(&w.p, &w.files[0]), c);
+	assert_null(explain_observed_origin(&w.p, &w.files[1]));
+	verify_result_free(&w.r);
+}
+
+/* An initrd's PID 1 imported (preset $CREDENTIALS_DIRECTORY=@system): files whose bytes a
+ * source carries are explained; others are said, without failing. */
+static void test_initrd_import_is_explained_by_the_sources_not_flagged(void **state)
+{
+	struct world w;
+	world_init(&w, 257);
+	w.p.env.credentials_dir_preset = w.p.env.credentials_dir_is_system = true;
+	w.p.skip_reason = (char *)"$CREDENTIALS_DIRECTORY=/run/credentials/@system was already set";
+	cand(&w, "FROM_SMBIOS", "v", FATE_SOURCE_SKIPPED, "SMBIOS 11-0 string 1 at byte 5", "skipped");
+	file(&w, "FROM_SMBIOS", "v");
+	file(&w, "ZZ", "z");
+	run(&w);
+	assert_int_equal(w.r.n_failures, 0);
+	assert_int_equal(w.r.verdict, VERDICT_PASS);
+	assert_int_equal(w.r.n_findings, 2);   /* import-skipped, and ZZ */
+	assert_string_equal(w.r.findings[0].name, "ZZ");
+	assert_string_equal(w.r.findings[0].rule, "model-disagrees");
+	assert_false(w.r.findings[0].failure);
 	verify_result_free(&w.r);
 }
 
@@ -493,6 +592,11 @@ int main(void)
 		cmocka_unit_test(test_expected_absent_but_imported_fails),
 		cmocka_unit_test(test_expected_absent_and_dropped_passes),
 		cmocka_unit_test(test_strict_manifest_fails_on_unexpected_credential),
+		cmocka_unit_test(test_store_file_the_manifest_omits_still_matches_the_prediction),
+		cmocka_unit_test(test_store_file_the_manifest_omits_with_other_bytes_is_model_disagrees),
+		cmocka_unit_test(test_predicted_import_absent_from_the_store_is_model_disagrees),
+		cmocka_unit_test(test_store_file_nothing_predicts_names_its_observed_source),
+		cmocka_unit_test(test_initrd_import_is_explained_by_the_sources_not_flagged),
 		cmocka_unit_test(test_weak_and_writable_store_are_findings_but_not_failures),
 		cmocka_unit_test(test_hmac_expectation_uses_manifest_key),
 		cmocka_unit_test(test_symlink_in_store_is_missing_and_reported),
