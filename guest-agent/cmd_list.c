@@ -59,6 +59,13 @@ static void print_summary(const struct prediction *p)
 	if (e)
 		printf("The import is skipped: %s.\n", e);
 	free(e);
+	printf("Container: %s%s%s%s.\n", p->env.container_kind[0] ? p->env.container_kind : "none",
+	       p->env.container_evidence[0] ? " (" : "", p->env.container_evidence,
+	       p->env.container_evidence[0] ? ")" : "");
+	if (p->env.container_note[0])
+		printf("  Not seen: %s.\n", p->env.container_note);
+	printf("Confidential VM: %s%s%s.\n", p->env.cvm_kind[0] ? p->env.cvm_kind : "none",
+	       p->env.cvm_note[0] ? "; " : "", p->env.cvm_note);
 	e = p->store_full ? text_escape(p->store_full) : NULL;
 	if (e)
 		printf("The store filled up: %s.\n", e);

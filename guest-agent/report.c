@@ -171,9 +171,19 @@ json_t *report_build_list(const struct report_input *in)
 				"source", cred_source_name(p->cands[i].source),
 				"size", (json_int_t)p->cands[i].imported_len,
 				"truncated", p->cands[i].fate == FATE_IMPORTED_TRUNCATED));
+	json_t *env = build_env(&p->env);
+	/* list --json only (the report's env is parsed strictly by the host): what decided the
+	 * detections, and what PID 1 saw that the agent cannot see */
+	if (env)
+		json_object_update_new(env, json_pack("{s:o, s:o, s:o, s:s, s:o}",
+			"container_kind", report_text(p->env.container_kind[0] ? p->env.container_kind : NULL),
+			"container_evidence", report_text(p->env.container_evidence[0] ? p->env.container_evidence : NULL),
+			"container_unseen", report_text(p->env.container_note[0] ? p->env.container_note : NULL),
+			"confidential_vm_kind", p->env.cvm_kind[0] ? p->env.cvm_kind : "none",
+			"confidential_vm_unseen", report_text(p->env.cvm_note[0] ? p->env.cvm_note : NULL)));
 	return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:I, s:I, s:o, s:o}, s:o, s:o}",
 			 "systemd", build_systemd(&p->env), "model", report_json_model(&p->env),
-			 "env", build_env(&p->env),
+			 "env", env,
 			 "sources", report_json_sources(p),
 			 "prediction", "imported", imported, "budget_used", (json_int_t)p->budget_used,
 			 "budget_max", (json_int_t)CRED_TOTAL_SIZE_MAX, "skip_reason", report_text(p->skip_reason),

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cpu_probe.h"
 #include "fileio.h"
 #include "parse.h"
 #include "secret.h"
@@ -18,6 +19,7 @@
 #include "systemd/gates.h"
 #include "systemd/proc_cmdline.h"
 #include "systemd/versions.h"
+#include "systemd/virt.h"
 
 #define FW_CFG_CREDS   "/sys/firmware/qemu_fw_cfg/by_name/opt/io.systemd.credentials"
 #define EFI_OPTIONS    "/sys/firmware/efi/efivars/SystemdOptions-8cf2644b-4b0b-428f-9387-6d876050dc67"
@@ -140,15 +142,18 @@ int systemd_version_detect(const char *root, unsigned *out)
 	return *out ? 0 : -ENOENT;
 }
 
-/* PID 1's initial environment (NUL-separated): container=, $CREDENTIALS_DIRECTORY. */
-static void scan_pid1_environ(const char *buf, size_t len, struct import_env *env)
+/* PID 1's initial environment (NUL-separated): container= (into CONTAINER, "" when set and
+ * empty), $CREDENTIALS_DIRECTORY. */
+static void scan_pid1_environ(const char *buf, size_t len, struct import_env *env, char *container, size_t csz,
+			      bool *container_set)
 {
 	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
 		const char *e = buf + i;
 
-		if (strncmp(e, "container=", 10) == 0 && e[10])
-			env->in_container = true;
-		else if (strncmp(e, "CREDENTIALS_DIRECTORY=", 22) == 0 ||
+		if (strncmp(e, "container=", 10) == 0) {
+			snprintf(container, csz, "%s", e + 10);
+			*container_set = true;
+		} else if (strncmp(e, "CREDENTIALS_DIRECTORY=", 22) == 0 ||
 			 strncmp(e, "ENCRYPTED_CREDENTIALS_DIRECTORY=", 32) == 0)
 			env->credentials_dir_preset = true;
 		if (strncmp(e, "CREDENTIALS_DIRECTORY=", 22) == 0) {
@@ -161,9 +166,68 @@ static void scan_pid1_environ(const char *buf, size_t len, struct import_env *en
 	}
 }
 
-static int load_pid1_environ(const char *root, struct import_env *env, char **error)
+/* What detect_container() consults, read below ROOT as it is now (systemd/virt.h says what
+ * that can and cannot tell about PID 1's moment). */
+struct container_facts {
+	struct container_view view;
+	char container[64], osrelease[256], tracer[64], manager[64], run_container[64];
+};
+
+/* First line of ROOT/REL into BUF; false when absent, empty or unreadable. */
+static bool first_line(const char *root, const char *rel, char *buf, size_t sz)
+{
+	char *p = root_join(root, rel);
+	uint8_t *data = NULL;
+	size_t len = 0;
+	bool ok = p && file_read_bounded(AT_FDCWD, p, 64 * 1024, &data, &len) == 0;
+
+	free(p);
+	if (ok) {
+		size_t n = strcspn((char *) data, "\n");
+		snprintf(buf, sz, "%.*s", (int) n, (char *) data);
+		ok = buf[0] != 0;
+	}
+	free(data);
+	return ok;
+}
+
+/* comm of PID 1's tracer (TracerPid in /proc/1/status), into BUF; false when untraced. */
+static bool pid1_tracer_comm(const char *root, char *buf, size_t sz)
+{
+	char *p = root_join(root, "/proc/1/status"), *t, rel[64];
+	uint8_t *data = NULL;
+	unsigned long pid = 0;
+	size_t len;
+
+	if (p && file_read_bounded(AT_FDCWD, p, 64 * 1024, &data, &len) == 0 &&
+	    (t = strstr((char *) data, "\nTracerPid:")))
+		pid = strtoul(t + 11, NULL, 10);
+	free(p);
+	free(data);
+	if (!pid)
+		return false;
+	snprintf(rel, sizeof rel, "/proc/%lu/comm", pid);
+	return first_line(root, rel, buf, sz);
+}
+
+/* 1 when PID 1 is in the initial PID namespace (inode 0xEFFFFFFC since Linux 3.8), 0 when not,
+ * -1 when unknown. */
+static int pid1_pidns_init(const char *root)
+{
+	char *p = root_join(root, "/proc/1/ns/pid"), link[64];
+	ssize_t n = p ? readlink(p, link, sizeof link - 1) : -1;
+
+	free(p);
+	if (n <= 0)
+		return -1;
+	link[n] = 0;
+	return strcmp(link, "pid:[4026531836]") == 0;
+}
+
+static int load_pid1_environ(const char *root, struct import_env *env, struct container_facts *cf, char **error)
 {
 	char *path = root_join(root, "/proc/1/environ");
+	bool set = false;
 	uint8_t *data;
 	size_t len;
 	int r;
@@ -171,63 +235,68 @@ static int load_pid1_environ(const char *root, struct import_env *env, char **er
 	if (!path)
 		return -ENOMEM;
 	r = file_read_bounded(AT_FDCWD, path, SOURCE_READ_MAX, &data, &len);
-	if (r == -EACCES || r == -EPERM)
-		/* Seen in sandboxes that restrict /proc even for root: the rest of the picture
-		 * is still worth having, so say what is assumed and go on (a warning, not an
-		 * error: nothing is returned). */
-		fprintf(stderr, "credscope: cannot read %s (%s): assuming no container manager "
-			"and no preset $CREDENTIALS_DIRECTORY\n", path, strerror(-r));
-	else if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+	if (r < 0 && r != -ENOENT && r != -ENOTDIR && r != -EACCES && r != -EPERM)
 		read_error(error, path, r);
 	free(path);
+	/* Unreadable (sandboxes restrict /proc even for root): the rest of the picture is still worth
+	 * having; container detection says $container is unknown (virt.h), nothing is guessed. */
+	cf->view.pid1_environ_readable = r == 0;
 	if (r == -ENOENT || r == -ENOTDIR || r == -EACCES || r == -EPERM)
 		return 0;
 	if (r < 0)
 		return r;
-	scan_pid1_environ((const char *) data, len, env);
+	scan_pid1_environ((const char *) data, len, env, cf->container, sizeof cf->container, &set);
+	cf->view.pid1_container = set ? cf->container : NULL;
 	free(data);
 	return 0;
 }
 
-/* detect_container(): a non-empty /run/systemd/container also says so. */
+/* detect_container() as PID 1 runs it (systemd/virt.h), over the facts as they are now. */
 static int load_container(const char *root, struct import_env *env, char **error)
 {
-	char *buf;
-	int r = read_path(root, "/run/systemd/container", &buf, NULL, error);
+	struct container_facts cf = { 0 };
+	struct container_result res;
+	struct container_view *v = &cf.view;
+	int r = load_pid1_environ(root, env, &cf, error);
 
-	if (r == -ENOENT)
-		return 0;
 	if (r < 0)
 		return r;
-	if (buf[strspn(buf, " \t\n")])
-		env->in_container = true;
-	free(buf);
+	v->proc_vz = path_exists(root, "/proc/vz");
+	v->proc_bc = path_exists(root, "/proc/bc");
+	v->osrelease = first_line(root, "/proc/sys/kernel/osrelease", cf.osrelease, sizeof cf.osrelease)
+		       ? cf.osrelease : NULL;
+	v->tracer_comm = pid1_tracer_comm(root, cf.tracer, sizeof cf.tracer) ? cf.tracer : NULL;
+	v->host_container_manager = first_line(root, "/run/host/container-manager", cf.manager, sizeof cf.manager)
+				    ? cf.manager : NULL;
+	v->run_systemd_container = first_line(root, "/run/systemd/container", cf.run_container,
+					      sizeof cf.run_container) ? cf.run_container : NULL;
+	v->containerenv = path_exists(root, "/run/.containerenv");
+	v->dockerenv = path_exists(root, "/.dockerenv");
+	v->pidns_init = pid1_pidns_init(root);
+	container_decide(v, systemd_release(env->systemd_version), &res);
+	env->in_container = res.kind[0] != 0;
+	snprintf(env->container_kind, sizeof env->container_kind, "%s", res.kind);
+	snprintf(env->container_evidence, sizeof env->container_evidence, "%s", res.evidence);
+	snprintf(env->container_note, sizeof env->container_note, "%s", res.note);
 	return 0;
 }
 
-/* Confidential VM: the guest kernel's CPU flags for AMD SEV(-ES/-SNP) or Intel TDX. */
+/* detect_confidential_virtualization() from CPUID and the SEV MSR (systemd/confidential_virt.h):
+ * only the running system's CPU can answer, so under --root it is unknown and said so. */
 static int load_cvm(const char *root, struct import_env *env, char **error)
 {
-	static const char *const flags[] = { "sev", "sev_es", "sev_snp", "tdx_guest" };
-	char *buf, *line, *save = NULL;
-	int r = read_path(root, "/proc/cpuinfo", &buf, NULL, error);
+	struct cpuid_view v = { 0 };
+	struct cvm_result res;
 
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	for (line = strtok_r(buf, "\n", &save); line && !env->confidential_vm; line = strtok_r(NULL, "\n", &save)) {
-		char *colon = strchr(line, ':'), *w, *save2 = NULL;
-		if (strncmp(line, "flags", 5) != 0 || !colon)
-			continue;
-		for (w = strtok_r(colon + 1, " \t", &save2); w; w = strtok_r(NULL, " \t", &save2))
-			for (size_t i = 0; i < 4; i++)
-				if (strcmp(w, flags[i]) == 0) {
-					env->confidential_vm = true;
-					env->cvm_tdx = i == 3;
-				}
-	}
-	free(buf);
+	(void) error;
+	if (strcmp(root, "/") == 0)
+		cpu_probe(&v);
+	cvm_decide(&v, systemd_release(env->systemd_version), &res);
+	env->confidential_vm = strcmp(res.kind, "none") != 0;
+	env->cvm_tdx = strcmp(res.kind, "tdx") == 0;
+	snprintf(env->cvm_kind, sizeof env->cvm_kind, "%s", res.kind);
+	snprintf(env->cvm_note, sizeof env->cvm_note, "%s", res.note);
+	env->cvm_uncertain = res.uncertain;
 	return 0;
 }
 
@@ -467,10 +536,8 @@ static int load_version(const char *root, unsigned override, struct import_env *
 
 static int load_all(const char *root, struct import_env *env, struct import_sources *s, char **error)
 {
-	int r = load_pid1_environ(root, env, error);
+	int r = load_container(root, env, error);
 
-	if (r >= 0)
-		r = load_container(root, env, error);
 	if (r >= 0)
 		r = load_cvm(root, env, error);
 	if (r >= 0)

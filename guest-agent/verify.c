@@ -191,6 +191,9 @@ int verify_store(const struct credstore *s, const struct prediction *p, struct v
 	if (p && p->skip_reason)
 		r = add(out, "", FINDING_ENVIRONMENT, "import-skipped", false,
 			strprintf("PID 1 imports no credentials on this boot: %s.", p->skip_reason));
+	if (r == 0 && p && p->env.cvm_uncertain && p->env.systemd_version >= 254)
+		r = add(out, "", FINDING_ENVIRONMENT, "detection-unseen", false,
+			strprintf("Confidential-VM detection: %s.", p->env.cvm_note));
 	if (r == 0 && p && p->store_full)
 		r = add(out, "", FINDING_ENVIRONMENT, "store-full", false,
 			strprintf("%s filled up during the import: %s.", CREDSTORE_PATH, p->store_full));

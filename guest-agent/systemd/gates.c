@@ -92,15 +92,20 @@ static int firmware_source_reasons(unsigned version, const struct systemd_releas
 				"is new in 252", version);
 	if (env->in_container && rel->firmware_skipped_in_container) {
 		const char *note = rel->container_skip_note;
+		char why[240] = "";
 
-		r |= set_reason(fw, "systemd skips fw_cfg in a container%s", note);
-		r |= set_reason(smb, "systemd skips SMBIOS in a container%s", note);
+		if (env->container_kind[0])
+			snprintf(why, sizeof why, " (%s: %s)", env->container_kind, env->container_evidence);
+		r |= set_reason(fw, "systemd skips fw_cfg in a container%s%s", why, note);
+		r |= set_reason(smb, "systemd skips SMBIOS in a container%s%s", why, note);
 	}
 	if (env->confidential_vm && rel->cvm_skips_firmware) {
-		r |= set_reason(fw, "systemd %u does not trust fw_cfg in a confidential VM", version);
+		const char *kind = env->cvm_kind[0] ? env->cvm_kind : "confidential";
+
+		r |= set_reason(fw, "systemd %u does not trust fw_cfg in a confidential VM (%s)", version, kind);
 		if (!(env->cvm_tdx && rel->cvm_tdx_trusts_smbios))
-			r |= set_reason(smb, "systemd %u does not trust SMBIOS in a confidential VM%s", version,
-					env->cvm_tdx ? " (only 262 on trust it under Intel TDX)" : "");
+			r |= set_reason(smb, "systemd %u does not trust SMBIOS in a confidential VM (%s)%s", version, kind,
+					env->cvm_tdx ? "; only 262 on trust it under Intel TDX" : "");
 	}
 	if (!env->dmi_sysfs_present)
 		r |= set_reason(smb, "/sys/firmware/dmi/entries does not exist: the kernel lacks dmi-sysfs");

@@ -86,6 +86,12 @@ struct import_env {
 	bool in_container;
 	bool confidential_vm;
 	bool cvm_tdx;                 /* the confidential VM is Intel TDX (262 still trusts SMBIOS there) */
+	char cvm_kind[16];            /* "none", "sev", "sev-es", "sev-snp", "tdx" */
+	char cvm_note[240];           /* what PID 1 saw that cannot be seen now, or "" */
+	bool cvm_uncertain;           /* cvm_note concerns this CPU (SEV with the MSR unknown at boot) */
+	char container_kind[40];      /* "" none, else "docker", "wsl", ... (systemd/virt.h) */
+	char container_evidence[160]; /* what decided it */
+	char container_note[200];     /* what PID 1 saw that cannot be seen now, or "" */
 	bool credentials_dir_preset;  /* $CREDENTIALS_DIRECTORY set for PID 1 */
 	bool import_disabled;         /* systemd.import_credentials=no on the command line */
 	bool dmi_sysfs_present;       /* /sys/firmware/dmi/entries exists */

@@ -104,8 +104,10 @@ static const struct systemd_release releases[] = {
 		/* Debian trixie (257.13). read_smbios11_field() reads the whole entry, up to 8 + 1 MiB
 		 * (53ee7e0a, PR #33539; src/shared/smbios11.c:41-42@257.13) and only warns on a bad
 		 * header (src/core/import-creds.c:589@257.13); systemd-creds accepts tmpfs+noswap as
-		 * secure (2af17b5e). */
+		 * secure (2af17b5e). detect_container() falls back to running_in_pidns()
+		 * (src/basic/virt.c:832@257.13). */
 		.version = 257,
+		.container_pidns_fallback = true,
 		.verified_through = 257,
 		.has_import = true,
 		.has_smbios = true,
@@ -127,6 +129,7 @@ static const struct systemd_release releases[] = {
 		 * NEWS and on 257.13 and 262 agreeing, hence unverified. The SMBIOS read cap is
 		 * 262's (the release that changed 8 to 5 lies in 258-262). */
 		.version = 258,
+		.container_pidns_fallback = true,
 		.verified_through = 0,
 		.has_import = true,
 		.has_smbios = true,
@@ -148,6 +151,7 @@ static const struct systemd_release releases[] = {
 		 * SMBIOS cap is 5 + 1 MiB (src/shared/smbios11.c:41-44@262); no SystemdOptions
 		 * (src/basic/proc-cmdline.c:238-253@262). */
 		.version = 262,
+		.container_pidns_fallback = true,
 		.verified_through = 262,
 		.has_import = true,
 		.has_smbios = true,

@@ -44,6 +44,8 @@ struct systemd_release {
 	/* detect_sev() assumes SEV when the SEV status MSR cannot be read (fail closed); before,
 	 * an unreadable MSR means "no CVM". */
 	bool cvm_msr_fail_closed;
+	/* detect_container() falls back to "not the initial PID namespace" (257.13, 262). */
+	bool container_pidns_fallback;
 	/* import_credentials_smbios() reads each 11-N/raw with one read() (read_virtual_file()):
 	 * only the first page is seen. Otherwise read_full_file_full() reads up to
 	 * smbios_read_max bytes. */

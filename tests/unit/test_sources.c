@@ -218,27 +218,25 @@ static void test_cvm_flags_and_import_switch_and_secure_boot_are_read(void **sta
 	static const uint8_t sb_on[] = { 6, 0, 0, 0, 1 };
 	static const uint8_t opts[] = { 7, 0, 0, 0, 'q', 0 };
 
+	/* upstream never reads /proc/cpuinfo: SEV flags there (a SEV-capable host) make no CVM, and
+	 * under --root the CPU PID 1 ran on cannot be asked, which the note says */
 	puts_at(root, "/proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu sev sev_es sev_snp\n");
 	puts_at(root, "/proc/cmdline", "quiet systemd.import_credentials=no\n");
 	put(root, "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", sb_on, 5);
 	put(root, "/sys/firmware/efi/efivars/SystemdOptions-8cf2644b-4b0b-428f-9387-6d876050dc67", opts, 6);
-	load(root, 0, &env, &s);
-	assert_true(env.confidential_vm);
+	load(root, 257, &env, &s);
+	assert_false(env.confidential_vm);
+	assert_string_equal(env.cvm_kind, "none");
+	assert_string_equal(env.cvm_note, "CPUID of the machine PID 1 ran on cannot be read here (--root, or not "
+			    "x86-64): assumed no confidential VM");
 	assert_true(env.import_disabled);
 	assert_true(env.efi_secure_boot);
 	assert_string_equal(s.efi_options, "q");
 	sources_free(&s);
 
-	puts_at(root, "/proc/cpuinfo", "flags\t\t: fpu tdx_guest\n");
 	puts_at(root, "/proc/cmdline", "systemd.import_credentials=yes\n");
 	load(root, 0, &env, &s);
-	assert_true(env.confidential_vm);
 	assert_false(env.import_disabled);
-	sources_free(&s);
-
-	puts_at(root, "/proc/cpuinfo", "flags\t\t: fpu sevx\n");   /* a word, not a prefix */
-	load(root, 0, &env, &s);
-	assert_false(env.confidential_vm);
 	sources_free(&s);
 	remove_root(root);
 }
@@ -465,6 +463,79 @@ static void test_tmpfs_inode_limit_and_ramfs_without_limit(void **state)
 	remove_root(root);
 }
 
+/* ---- detect_container(), check by check, in upstream's order ------------------------------------ */
+
+/* One container fact in a fresh root: the kind and the evidence the agent reports. */
+static void expect_container(void (*setup)(const char *root), unsigned version, const char *kind,
+			     const char *evidence)
+{
+	char *root = temp_root();
+	struct import_env env;
+	struct import_sources s;
+
+	put(root, "/proc/1/environ", "TERM=vt220\0", 11);   /* readable, no $container */
+	setup(root);
+	load(root, version, &env, &s);
+	assert_string_equal(env.container_kind, kind);
+	assert_int_equal(env.in_container, kind[0] != 0);
+	assert_string_equal(env.container_evidence, evidence);
+	sources_free(&s);
+	remove_root(root);
+}
+
+static void mk_openvz(const char *r) { puts_at(r, "/proc/vz/veinfo", ""); }
+static void mk_openvz_host(const char *r) { puts_at(r, "/proc/vz/veinfo", ""); puts_at(r, "/proc/bc/x", ""); }
+static void mk_wsl(const char *r) { puts_at(r, "/proc/sys/kernel/osrelease", "5.15.90.1-microsoft-standard-WSL2\n"); }
+static void mk_proot(const char *r)
+{
+	puts_at(r, "/proc/1/status", "Name:\tinit\nTracerPid:\t77\nUid:\t0\n");
+	puts_at(r, "/proc/77/comm", "proot\n");
+}
+static void mk_manager(const char *r) { puts_at(r, "/run/host/container-manager", "systemd-nspawn\n"); }
+static void mk_env(const char *r) { put(r, "/proc/1/environ", "container=lxc\0", 14); }
+static void mk_env_empty(const char *r)
+{
+	put(r, "/proc/1/environ", "container=\0", 11);
+	puts_at(r, "/.dockerenv", "");     /* an explicitly empty $container wins over the files */
+}
+static void mk_env_oci(const char *r) { put(r, "/proc/1/environ", "container=oci\0", 14); puts_at(r, "/.dockerenv", ""); }
+static void mk_podman(const char *r) { puts_at(r, "/run/.containerenv", ""); puts_at(r, "/.dockerenv", ""); }
+static void mk_docker(const char *r) { puts_at(r, "/.dockerenv", ""); }
+static void mk_run_container(const char *r) { puts_at(r, "/run/systemd/container", "docker\n"); }
+static void mk_pidns(const char *r)
+{
+	char *p;
+	assert_true(asprintf(&p, "%s/proc/1/ns", r) > 0);
+	mkdir_parents(p);
+	(void) mkdir(p, 0755);
+	free(p);
+	assert_true(asprintf(&p, "%s/proc/1/ns/pid", r) > 0);
+	assert_int_equal(symlink("pid:[4026532201]", p), 0);
+	free(p);
+}
+/* upstream order: /run/host/container-manager is read before PID 1's $container */
+static void mk_manager_and_env(const char *r) { mk_manager(r); mk_env(r); }
+
+static void test_container_checks_follow_upstream_virt_c_in_order(void **state)
+{
+	expect_container(mk_openvz, 257, "openvz", "/proc/vz exists without /proc/bc");
+	expect_container(mk_openvz_host, 257, "", "");
+	expect_container(mk_wsl, 257, "wsl", "/proc/sys/kernel/osrelease names Microsoft/WSL");
+	expect_container(mk_proot, 257, "proot", "PID 1 is traced by proot");
+	expect_container(mk_manager, 257, "systemd-nspawn", "/run/host/container-manager says \"systemd-nspawn\"");
+	expect_container(mk_manager_and_env, 257, "systemd-nspawn",
+			 "/run/host/container-manager says \"systemd-nspawn\"");
+	expect_container(mk_env, 257, "lxc", "PID 1's $container says \"lxc\"");
+	expect_container(mk_env_empty, 257, "", "PID 1's $container is set and empty");
+	expect_container(mk_env_oci, 257, "docker", "/.dockerenv exists");
+	expect_container(mk_podman, 257, "podman", "/run/.containerenv exists");
+	expect_container(mk_docker, 252, "docker", "/.dockerenv exists");
+	expect_container(mk_run_container, 257, "docker",
+			 "/run/systemd/container (written by PID 1) says \"docker\"");
+	expect_container(mk_pidns, 257, "container-other", "PID 1 is not in the initial PID namespace");
+	expect_container(mk_pidns, 256, "", "");   /* v256 has no PID-namespace fallback */
+}
+
 /* ---- errors ---------------------------------------------------------------------------------- */
 
 static void test_unknown_version_is_an_error_unless_overridden(void **state)
@@ -620,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_fw_cfg_directory_entry_is_skipped_with_systemds_warning),
 		cmocka_unit_test(test_full_tmpfs_store_stops_smbios_after_256_pages),
 		cmocka_unit_test(test_tmpfs_inode_limit_and_ramfs_without_limit),
+		cmocka_unit_test(test_container_checks_follow_upstream_virt_c_in_order),
 		cmocka_unit_test(test_unknown_version_is_an_error_unless_overridden),
 		cmocka_unit_test(test_unreadable_fw_cfg_item_is_an_error),
 		cmocka_unit_test(test_fifo_as_proc_cmdline_fails_at_once_naming_it),

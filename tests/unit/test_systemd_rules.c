@@ -13,6 +13,7 @@
 #include "explain.h"
 
 #include "systemd/base64.h"
+#include "systemd/confidential_virt.h"
 #include "systemd/creds_name.h"
 #include "systemd/gates.h"
 #include "systemd/import_creds.h"
@@ -893,7 +894,7 @@ static void test_confidential_vm_skips_firmware_sources_from_254(void **state)
 	predict(&f.s, &env, &p);
 	expect_fates(&p, FATE_SOURCE_SKIPPED, FATE_SOURCE_SKIPPED, FATE_IMPORTED, FATE_IMPORTED);
 	assert_string_equal(cand(&p, CRED_SOURCE_FW_CFG, "F")->detail,
-			    "systemd 254 does not trust fw_cfg in a confidential VM");
+			    "systemd 254 does not trust fw_cfg in a confidential VM (confidential)");
 	prediction_free(&p);
 	free(f.e.data);
 }
@@ -1112,10 +1113,56 @@ static void test_systemd_options_is_ignored_from_258_and_tdx_keeps_smbios_from_2
 	prediction_free(&p);
 }
 
+/* detect_confidential_virtualization(): CPUID decides, gated on the hypervisor bit. */
+static void test_cvm_is_decided_by_cpuid_and_the_sev_msr_per_version(void **state)
+{
+	struct cpuid_view v = { .available = true, .vendor = "AuthenticAMD", .max_extended = 0x80000021u,
+				.sev_eax = 0x2, .msr = 0x7 };
+	struct cvm_result r;
+
+	/* a SEV-capable bare-metal host: no hypervisor bit, no CVM */
+	cvm_decide(&v, systemd_release(257), &r);
+	assert_string_equal(r.kind, "none");
+	v.hypervisor = true;
+	cvm_decide(&v, systemd_release(257), &r);
+	assert_string_equal(r.kind, "sev-snp");
+	v.msr = 0x3;
+	cvm_decide(&v, systemd_release(257), &r);
+	assert_string_equal(r.kind, "sev-es");
+	v.msr = 0x1;
+	cvm_decide(&v, systemd_release(257), &r);
+	assert_string_equal(r.kind, "sev");
+	/* the MSR unreadable: 254-257 fail open, 262 fails closed, and the note says so */
+	v.msr_error = -ENOENT;
+	cvm_decide(&v, systemd_release(257), &r);
+	assert_string_equal(r.kind, "none");
+	assert_string_equal(r.note, "the CPU reports SEV but /dev/cpu/0/msr cannot be read now, so systemd finds no "
+			    "confidential VM (fail open): a real SEV guest then imports fw_cfg and SMBIOS");
+	cvm_decide(&v, systemd_release(262), &r);
+	assert_string_equal(r.kind, "sev");
+	/* no SEV bit: Hyper-V isolation SNP */
+	v.sev_eax = 0;
+	v.hyperv_snp = true;
+	cvm_decide(&v, systemd_release(257), &r);
+	assert_string_equal(r.kind, "sev-snp");
+
+	struct cpuid_view t = { .available = true, .hypervisor = true, .vendor = "GenuineIntel", .tdx_sig = "IntelTDX    " };
+	cvm_decide(&t, systemd_release(262), &r);
+	assert_string_equal(r.kind, "tdx");
+	memcpy(t.tdx_sig, "GenuineIntel", 13);
+	cvm_decide(&t, systemd_release(262), &r);
+	assert_string_equal(r.kind, "none");
+	struct cpuid_view none = { 0 };
+	cvm_decide(&none, systemd_release(262), &r);
+	assert_string_equal(r.kind, "none");
+	assert_true(strstr(r.note, "cannot be read here") != NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_version_is_judged_by_the_newest_row_not_after_it),
+		cmocka_unit_test(test_cvm_is_decided_by_cpuid_and_the_sev_msr_per_version),
 		cmocka_unit_test(test_versions_past_the_checked_rows_are_judged_but_flagged_unverified),
 		cmocka_unit_test(test_251_imports_fw_cfg_and_cmdline_but_no_smbios_and_200_imports_nothing),
 		cmocka_unit_test(test_systemd_options_is_ignored_from_258_and_tdx_keeps_smbios_from_262),
