@@ -11,7 +11,7 @@
 #pragma once
 #include <stdbool.h>
 
-#include "systemd/import_creds.h"
+#include "systemd/import_types.h"
 
 /* systemd's reading of systemd.import_credentials= (proc_cmdline_get_key()): the kernel
  * command line first, the EFI SystemdOptions variable only if the key is absent there; the

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "systemd/import_creds.h"
+#include "systemd/import_types.h"
 #include "systemd/versions.h"
 
 struct predictor {

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "strutil.h"
+#include "systemd/import_creds.h"
 #include "systemd/predictor.h"
 
 #define SMBIOS_HEADER_LEN   5u

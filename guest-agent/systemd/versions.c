@@ -2,7 +2,7 @@
  * versions.h. The values are upstream facts, cited per field below. */
 #include "systemd/versions.h"
 
-#include "systemd/import_creds.h"
+#include "systemd/import_types.h"
 
 /* read_full_file_full()'s cap in v257's read_smbios11_field(): sizeof(a pointer) plus
  * CREDENTIALS_TOTAL_SIZE_MAX. */
