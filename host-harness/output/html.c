@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "output/outfile.h"
 #include "output/textsafe.h"
 #include "output/xml.h"
 
@@ -247,19 +248,21 @@ int html_write(FILE *f, const char *title, const struct case_result *results, si
 	return ferror(f) ? -EIO : 0;
 }
 
+struct html_job {
+	const char *title;
+	const struct case_result *results;
+	size_t n;
+	double seconds;
+};
+
+static int html_write_job(FILE *f, const void *ctx)
+{
+	const struct html_job *j = ctx;
+	return html_write(f, j->title, j->results, j->n, j->seconds);
+}
+
 int html_write_file(const char *path, const char *title, const struct case_result *results, size_t n, double seconds)
 {
-	char *tmp;
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return -ENOMEM;
-	FILE *f = fopen(tmp, "we");
-	int r = f ? html_write(f, title, results, n, seconds) : -errno;
-	if (f && fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
-	return r;
+	const struct html_job j = { title, results, n, seconds };
+	return outfile_write(path, html_write_job, &j);
 }

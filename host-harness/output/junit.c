@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "output/outfile.h"
 #include "output/textsafe.h"
 #include "output/xml.h"
 
@@ -80,19 +81,21 @@ int junit_write(FILE *f, const char *suite, const struct case_result *results, s
 	return ferror(f) ? -EIO : 0;
 }
 
+struct junit_job {
+	const char *suite;
+	const struct case_result *results;
+	size_t n;
+	double seconds;
+};
+
+static int junit_write_job(FILE *f, const void *ctx)
+{
+	const struct junit_job *j = ctx;
+	return junit_write(f, j->suite, j->results, j->n, j->seconds);
+}
+
 int junit_write_file(const char *path, const char *suite, const struct case_result *results, size_t n, double seconds)
 {
-	char *tmp;
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return -ENOMEM;
-	FILE *f = fopen(tmp, "we");
-	int r = f ? junit_write(f, suite, results, n, seconds) : -errno;
-	if (f && fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
-	return r;
+	const struct junit_job j = { suite, results, n, seconds };
+	return outfile_write(path, junit_write_job, &j);
 }

@@ -24,3 +24,20 @@ int outfile_check_writable(const char *path)
 	free(tmp);
 	return r;
 }
+
+int outfile_write(const char *path, int (*write)(FILE *f, const void *ctx), const void *ctx)
+{
+	char *tmp;
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	FILE *f = fopen(tmp, "we");
+	int r = f ? write(f, ctx) : -errno;
+	if (f && fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
