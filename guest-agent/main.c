@@ -67,7 +67,11 @@ int main(int argc, char **argv)
 				return usage_error("--systemd-version needs a systemd version number such as 252");
 			break;
 		case 'h': help(stdout); return 0;
-		case 'V': printf("credscope %s\n", CREDSCOPE_VERSION); return 0;
+		case 'V':
+			if (optind < argc)   /* "--version extra" is a typo, not a version query */
+				return usage_error("--version takes no arguments");
+			printf("credscope %s\n", CREDSCOPE_VERSION);
+			return 0;
 		case ':': return usage_error("an option needs an argument");
 		default: {
 			char msg[300];
