@@ -2,6 +2,8 @@
 #include "cmd/cmd_launch.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,9 +15,12 @@
 
 #include "fileio.h"
 #include "hypervisor/accel.h"
+#include "hypervisor/qemu.h"   /* the SMBIOS 2.1 table limit, for the message */
 #include "secret.h"
 
-#define LOAD_MAX (1024 * 1024)   /* systemd's credential limit: past it, "too large" is ours to say */
+#define LOAD_MAX (1024u * 1024u)  /* systemd's CREDENTIAL_SIZE_MAX: past it, "too large" is ours to say */
+#define CRED_NAME_MAX 255u        /* NAME_MAX = FDNAME_MAX */
+#define INTERRUPT_GRACE_MS 5000
 #define ACCEL_PROBE_MS 3000
 #define READY_MS 30000
 
@@ -51,24 +56,66 @@ static enum cred_via effective_via(const struct launch *l)
 	return l->cfg.machine && strcmp(l->cfg.machine, "microvm") == 0 ? VIA_FW_CFG : VIA_SMBIOS_BINARY;
 }
 
-/* NAME:REST split; the name is checked against what systemd accepts. */
-static int split_cred(const char *arg, const char *opt, char **name, const char **rest)
+/* Why systemd refuses NAME as a credential name: upstream's credential_name_valid()
+ * (src/shared/creds-util.c) is filename_is_valid() && fdname_is_valid(); the clause names
+ * the rule. '=' is valid there but ends the name in an SMBIOS "io.systemd.credential:NAME=
+ * VALUE" string, so the launcher refuses it on every path. NULL when NAME is fine. */
+static const char *cred_name_problem(const char *name)
 {
-	const char *colon = strchr(arg, ':');
+	size_t len = strlen(name);
 
-	if (!colon || colon == arg)
-		return launch_fail("%s=%s: expected NAME:%s", opt, opt[2] == 's' ? "<value>" : "PATH",
-				   opt[2] == 's' ? "VALUE" : "PATH");
-	*name = strndup(arg, (size_t)(colon - arg));
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return "is \".\" or \"..\", which systemd's credential_name_valid() rejects (filename_is_valid(): "
+		       "a credential name must be a plain file name)";
+	if (strchr(name, '/'))
+		return "contains '/', which systemd's credential_name_valid() rejects (filename_is_valid(): a "
+		       "credential name must be a plain file name)";
+	if (len > CRED_NAME_MAX)
+		return "is longer than 255 bytes, which systemd's credential_name_valid() rejects (NAME_MAX, "
+		       "FDNAME_MAX)";
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return "contains a byte outside printable ASCII (0x20-0x7e), which systemd's "
+			       "credential_name_valid() rejects (fdname_is_valid())";
+	if (strchr(name, '='))
+		return "contains '=', which would end the name in an SMBIOS io.systemd.credential:NAME=VALUE string";
+	return NULL;
+}
+
+static bool cred_name_taken(const struct launch *l, const char *name)
+{
+	for (size_t i = 0; i < l->n_creds; i++)
+		if (strcmp(l->creds[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* NAME:REST split; the name is checked against what systemd accepts and against the
+ * credentials already given (systemd-vmspawn refuses a duplicate too). On success *NAME
+ * is the caller's to free; on failure nothing is left allocated. */
+static int split_cred(const struct launch *l, const char *arg, const char *opt, char **name, const char **rest)
+{
+	const char *colon = strchr(arg, ':'), *why;
+	bool set = strcmp(opt, "--set-credential") == 0;
+
+	*name = NULL;
+	if (!colon)
+		return launch_fail("%s=%s: expected NAME:%s", opt, set ? "<value>" : arg, set ? "VALUE" : "PATH");
+	if (colon == arg)
+		return launch_fail("%s: the credential name before ':' is empty, which systemd's "
+				   "credential_name_valid() rejects", opt);
+	if (!(*name = strndup(arg, (size_t)(colon - arg))))
+		return launch_fail("out of memory");
 	*rest = colon + 1;
-	if (!*name)
-		return -ENOMEM;
-	if (strchr(*name, '/') || strchr(*name, '=')) {
-		launch_fail("credential name \"%s\": contains '/' or '=', which systemd rejects", *name);
-		free(*name);
-		return -EINVAL;
-	}
-	return 0;
+	if ((why = cred_name_problem(*name)))
+		launch_fail("%s: credential name \"%s\" %s", opt, *name, why);
+	else if (cred_name_taken(l, *name))
+		launch_fail("%s: credential %s is given twice; systemd would keep only one of them", opt, *name);
+	else
+		return 0;
+	free(*name);
+	*name = NULL;
+	return -EINVAL;
 }
 
 /* Takes NAME and VALUE (both malloc'd) whatever happens. */
@@ -90,7 +137,7 @@ int launch_set_credential(struct launch *l, const char *arg)
 {
 	const char *value;
 	char *name;
-	int r = split_cred(arg, "--set-credential", &name, &value);
+	int r = split_cred(l, arg, "--set-credential", &name, &value);
 
 	if (r < 0)
 		return r;
@@ -105,16 +152,24 @@ int launch_load_credential(struct launch *l, const char *arg)
 	uint8_t *v = NULL;
 	size_t len = 0;
 	char *name;
-	int r = split_cred(arg, "--load-credential", &name, &path);
+	int r = split_cred(l, arg, "--load-credential", &name, &path);
+	struct stat st;
 
 	if (r < 0)
 		return r;
 	if (effective_via(l) == VIA_CMDLINE)
 		r = launch_fail("credential %s: refusing to put a secret from a file on the kernel command line (it is "
 				"readable in QEMU's argv and by every guest process); use --via smbios or --via fw_cfg", name);
-	else if ((r = secret_read_file(path, LOAD_MAX, &v, &len)) == -EFBIG)
-		r = launch_fail("credential %s: %s is larger than systemd's 1 MiB credential limit", name, path);
-	else if (r == -ESPIPE || r == -EISDIR || r == -ENODEV)
+	else if ((r = secret_read_file(path, LOAD_MAX, &v, &len)) == -EFBIG && stat(path, &st) == 0 &&
+		 st.st_size > LOAD_MAX)
+		r = launch_fail("credential %s: %s is %jd bytes, more than systemd's 1 MiB credential limit "
+				"(CREDENTIAL_SIZE_MAX, %u bytes)", name, path, (intmax_t)st.st_size, LOAD_MAX);
+	else if (r == -EFBIG)
+		r = launch_fail("credential %s: %s is more than systemd's 1 MiB credential limit (CREDENTIAL_SIZE_MAX, "
+				"%u bytes)", name, path, LOAD_MAX);
+	else if (r == -EISDIR)
+		r = launch_fail("credential %s: %s is a directory, not a regular file", name, path);
+	else if (r == -ESPIPE || r == -ENODEV)
 		r = launch_fail("credential %s: %s %s", name, path, file_error_text(r));
 	else if (r < 0)
 		r = launch_fail("credential %s: cannot open %s: %s", name, path, file_error_text(r));
@@ -163,6 +218,11 @@ static int attach_cred(struct launch *l, struct hv_vm *vm, const struct launch_c
 	if (r == -ENAMETOOLONG && c->via == VIA_FW_CFG)
 		return launch_fail("credential %s: \"%s%s\" is longer than the %u characters QEMU allows for a fw_cfg name; "
 				   "use a shorter name or --via smbios", c->name, FW_CFG_CRED_PREFIX, c->name, FW_CFG_NAME_MAX);
+	if (r == -E2BIG && (c->via == VIA_SMBIOS || c->via == VIA_SMBIOS_BINARY) && l->ops == &qemu_ops)
+		return launch_fail("credential %s: as an SMBIOS OEM string it would take the SMBIOS tables QEMU builds "
+				   "past the %u bytes an SMBIOS 2.1 entry point can address (QEMU's "
+				   "SMBIOS_21_MAX_TABLES_LEN; base64 makes %zu bytes %zu); use --via fw_cfg", c->name,
+				   QEMU_SMBIOS21_TABLES_MAX, c->len, 4 * ((c->len + 2) / 3));
 	if (r < 0 && c->via == VIA_CMDLINE)
 		return launch_fail("credential %s: the kernel command line cannot carry blanks, '\"' or control characters; "
 				   "use --via smbios", c->name);
@@ -190,21 +250,26 @@ static int build_vm(struct launch *l, struct hv_vm *vm)
 	return 0;
 }
 
-/* Waits for the VM, handing SIGINT/SIGTERM/SIGHUP to the backend. Returns our exit status. */
+/* Waits for the VM. SIGINT/SIGTERM/SIGHUP stop it (the backend's interrupt()) and end
+ * the launcher with 128+N, even when the hypervisor itself exits 0 on the signal (QEMU
+ * does): an interrupted VM did not power off cleanly. A signal that arrives together with
+ * the exit still counts. Returns our exit status. */
 static int supervise(struct hv_vm *vm, const sigset_t *sigs)
 {
-	int status, rc;
+	const struct timespec now = { 0 };
+	sigset_t stops = *sigs;
+	int status, rc, sig;
 
+	sigdelset(&stops, SIGCHLD);
 	for (;;) {
-		int sig = sigwaitinfo(sigs, NULL);
-		if (sig == SIGCHLD || sig < 0) {
-			if (vm->ops->poll_exit(vm, &status) == 1)
-				break;
-			continue;
-		}
-		if ((rc = vm->ops->interrupt(vm, sig)) != 0)
+		if (vm->ops->poll_exit(vm, &status) == 1)
+			break;
+		sig = sigwaitinfo(sigs, NULL);
+		if (sig > 0 && sig != SIGCHLD && (rc = vm->ops->interrupt(vm, sig)) != 0)
 			return rc;
 	}
+	if ((sig = sigtimedwait(&stops, NULL, &now)) > 0)
+		return 128 + sig;
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
@@ -212,7 +277,7 @@ static int supervise(struct hv_vm *vm, const sigset_t *sigs)
 static int start_and_supervise(struct launch *l, struct hv_vm *vm, const sigset_t *sigs)
 {
 	char *why = NULL;
-	int status, r = vm->ops->start(vm, &why);
+	int r = vm->ops->start(vm, &why);
 
 	if (r < 0) {
 		why ? launch_fail("%s", why) : launch_fail("cannot start %s: %s", l->ops->name, strerror(-r));
@@ -227,9 +292,27 @@ static int start_and_supervise(struct launch *l, struct hv_vm *vm, const sigset_
 		vm->ops->announce(vm, stderr);
 	}
 	/* the hypervisor may still run even if it never answered: it is ours to wait for */
-	if (vm->ops->poll_exit(vm, &status) == 0)
-		return supervise(vm, sigs);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+	return supervise(vm, sigs);
+}
+
+/* --console-log holds everything the guest prints (credentials a guest echoes
+ * included): it is created 0600 here, never through a symlink, before the hypervisor
+ * opens it by name (QEMU and cloud-hypervisor would create it 0644 and truncate it; an
+ * existing file keeps its inode and is narrowed to 0600). */
+static int create_console_log(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600), r = 0;
+
+	if (fd < 0)
+		return launch_fail("--console-log %s: %s", path,
+				   errno == ELOOP ? "is a symbolic link; give the file itself" : strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		r = launch_fail("--console-log %s: not a regular file", path);
+	else if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
+		r = launch_fail("--console-log %s: cannot make it private (0600): %s", path, strerror(errno));
+	close(fd);
+	return r;
 }
 
 /* The accelerator (QEMU probes KVM rather than trusting /dev/kvm) and a private
@@ -238,6 +321,8 @@ static int prepare_host(struct launch *l)
 {
 	char tmpl[] = "/tmp/credscope-launch-XXXXXX", *why = NULL;
 
+	if (l->cfg.console_log && create_console_log(l->cfg.console_log) < 0)
+		return -EINVAL;
 	if (!l->ops->fixed_accel) {
 		l->cfg.accel = accel_probe(l->cfg.binary, l->accel, ACCEL_PROBE_MS, &why);
 		fprintf(stderr, "credscope-launch: acceleration %s%s%s%s\n", l->cfg.accel, why ? " (" : "", why ? why : "",

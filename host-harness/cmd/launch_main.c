@@ -40,7 +40,7 @@ static void usage_qemu(FILE *f)
 	      "  --dry-run                 print QEMU's command line and exit\n"
 	      "  --hypervisor qemu|cloud-hypervisor   (default qemu; cloud-hypervisor: see\n"
 	      "                            credscope-launch --hypervisor cloud-hypervisor --help)\n\n"
-	      "Exit status: QEMU's, 128+N if it died of signal N, 2 on usage or environment errors.\n", f);
+	      "Exit status: QEMU's, 128+N after signal N (the VM is stopped), 2 on usage or environment errors.\n", f);
 }
 
 static void usage_ch(FILE *f)

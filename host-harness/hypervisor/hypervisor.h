@@ -96,7 +96,8 @@ struct hypervisor_ops {
 	int (*wait_ready)(struct hv_vm *vm, int timeout_ms, char **why);
 	/* Non-blocking: 1 and *STATUS (a wait status) once the VM process has exited. */
 	int (*poll_exit)(struct hv_vm *vm, int *status);
-	/* The caller got SIG: 0 to keep waiting for the exit, or the exit status to end with. */
+	/* The caller got SIG: 0 to keep waiting for the exit, or the exit status to end with
+	 * (QEMU and cloud-hypervisor: the VM stopped and reaped, 128+SIG). */
 	int (*interrupt)(struct hv_vm *vm, int sig);
 	/* Orderly shutdown, SIGKILL after GRACE_MS; always reaps. */
 	void (*stop)(struct hv_vm *vm, int grace_ms);

@@ -119,11 +119,23 @@ static int add_file(struct qemu_vm *vm, const void *data, size_t len, const char
 	return 0;
 }
 
+size_t qemu_smbios_oem_budget(const struct qemu_vm *vm)
+{
+	size_t own = QEMU_SMBIOS_OWN_TABLES + (size_t)QEMU_SMBIOS_PER_CPU * (vm->cpus ? vm->cpus : 1);
+
+	return own < QEMU_SMBIOS21_TABLES_MAX ? QEMU_SMBIOS21_TABLES_MAX - own : 0;
+}
+
 int qemu_add_oem_string(struct qemu_vm *vm, const void *s, size_t len)
 {
 	if (memchr(s, 0, len))
 		return -EINVAL;   /* QEMU refuses NUL inside an OEM string file */
-	return add_file(vm, s, len, NULL);
+	if (len >= qemu_smbios_oem_budget(vm) || vm->smbios_bytes + len + 1 > qemu_smbios_oem_budget(vm))
+		return -E2BIG;
+	int r = add_file(vm, s, len, NULL);
+	if (r == 0)
+		vm->smbios_bytes += len + 1;
+	return r;
 }
 
 int qemu_add_smbios_credential(struct qemu_vm *vm, const char *name, const uint8_t *value, size_t len, bool binary)

@@ -14,6 +14,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* QEMU (7.2, q35/pc) builds its SMBIOS tables under a 32-bit (SMBIOS 2.1) entry point,
+ * whose structure table length is 16 bits: past SMBIOS_21_MAX_TABLES_LEN QEMU refuses to
+ * start ("SMBIOS 2.1 table length N exceeds 65535"). Its own tables (BIOS, system,
+ * chassis, one processor table per CPU, memory) take the rest. */
+#define QEMU_SMBIOS21_TABLES_MAX 65535u
+#define QEMU_SMBIOS_OWN_TABLES 1024u        /* measured ~320 bytes for 1 CPU; kept generous */
+#define QEMU_SMBIOS_PER_CPU 64u             /* a type 4 table with its strings */
+
 struct qemu_fd_file {
 	int fd;                  /* memfd, inherited by QEMU under the same number */
 	bool fw_cfg;             /* else an SMBIOS type 11 string */
@@ -41,10 +49,13 @@ struct qemu_vm {
 	char *cmdline;               /* kernel command line (never secret) */
 	struct qemu_fd_file *files;
 	size_t n_files;
+	size_t smbios_bytes;         /* OEM strings so far, each with its NUL */
 	/* run state */
 	pid_t pid;                   /* -1 once reaped */
 	int qmp_fd;
 	int exit_status;             /* wait status once reaped */
+	bool exec_failed;            /* qemu_spawn()'s error is the binary's: not found or not
+	                                executable (reported by the child before it exits) */
 };
 
 void qemu_vm_init(struct qemu_vm *vm);
@@ -56,7 +67,10 @@ int qemu_cmdline_append(struct qemu_vm *vm, const char *words);
  * and the PIT calibration of the TSC fails on a loaded host, which hangs the kernel; a
  * fixed early TSC rate (tsc_early_khz) avoids it. Call after vm->machine and vm->accel. */
 int qemu_cmdline_machine_quirks(struct qemu_vm *vm);
-/* One raw SMBIOS type 11 string (len bytes, no NUL inside). */
+/* The bytes of OEM strings (each counted with its NUL) VM's SMBIOS tables have room for. */
+size_t qemu_smbios_oem_budget(const struct qemu_vm *vm);
+/* One raw SMBIOS type 11 string (len bytes, no NUL inside). -E2BIG when it would take
+ * the OEM strings past qemu_smbios_oem_budget(): QEMU would refuse to start. */
 int qemu_add_oem_string(struct qemu_vm *vm, const void *s, size_t len);
 /* io.systemd.credential:NAME=VALUE, or .binary:NAME=BASE64 when binary. */
 int qemu_add_smbios_credential(struct qemu_vm *vm, const char *name, const uint8_t *value, size_t len, bool binary);
@@ -70,7 +84,9 @@ int qemu_add_cmdline_credential(struct qemu_vm *vm, const char *name, const char
 int qemu_build_argv(const struct qemu_vm *vm, char ***argv);
 void strv_free(char **v);
 
-/* Starts QEMU (stdin /dev/null, stderr to qemu_log). The memfds are inherited. */
+/* Starts QEMU (stdin /dev/null, stderr to qemu_log). The memfds are inherited. Returns
+ * only once the child has exec'd: an exec failure (-ENOENT, -EACCES, -ENOEXEC...) is
+ * returned here, with exec_failed set and the child reaped. */
 int qemu_spawn(struct qemu_vm *vm);
 /* Connects to QMP and completes the capabilities handshake within timeout_ms; at that
  * point QEMU has read every -smbios/-fw_cfg file, so the memfds are closed here. */

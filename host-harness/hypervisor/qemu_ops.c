@@ -15,6 +15,7 @@
 
 #define QEMU_LOG_TAIL 600
 #define QEMU_LOG_CAP (4u << 20)   /* a log past this is not worth quoting */
+#define QEMU_INTERRUPT_GRACE_MS 5000
 
 struct qemu_backend {
 	struct qemu_vm vm;
@@ -137,9 +138,16 @@ static int qemu_dry_run(struct hv_vm *vm, FILE *out, char **why)
 	return 0;
 }
 
+/* An exec failure names the binary: "cannot start /x: No such file or directory". */
 static int qemu_start(struct hv_vm *vm, char **why)
 {
-	return qemu_spawn(qvm(vm));
+	struct qemu_vm *q = qvm(vm);
+	int r = qemu_spawn(q);
+
+	if (r < 0 && q->exec_failed &&
+	    asprintf(why, "cannot start %s: %s", q->qemu_binary ? q->qemu_binary : qemu_ops.default_binary, strerror(-r)) < 0)
+		*why = NULL;
+	return r;
 }
 
 /* The last MAX bytes of QEMU's log (our own file, bounded) on one line, or NULL. */
@@ -183,13 +191,14 @@ static int qemu_poll(struct hv_vm *vm, int *status)
 	return qemu_poll_exit(qvm(vm), status);
 }
 
-/* credscope-launch passes a signal on to QEMU and keeps waiting: QEMU's exit is the
- * launcher's exit. */
+/* A signal stops QEMU (QMP quit, SIGKILL after the grace time) and ends the caller with
+ * 128+SIG, as cloud-hypervisor does: QEMU itself exits 0 on SIGTERM, which would read as
+ * a clean power-off. */
 static int qemu_interrupt(struct hv_vm *vm, int sig)
 {
 	if (qvm(vm)->pid > 0)
-		kill(qvm(vm)->pid, sig);
-	return 0;
+		(void)qemu_stop(qvm(vm), false, QEMU_INTERRUPT_GRACE_MS);
+	return 128 + sig;
 }
 
 static void qemu_stop_vm(struct hv_vm *vm, int grace_ms)

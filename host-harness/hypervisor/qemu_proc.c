@@ -15,9 +15,12 @@
 #include "clock.h"
 #include "hypervisor/qemu.h"
 
-/* Between fork() and exec() only async-signal-safe calls: the harness is threaded. */
-static void child_exec(struct qemu_vm *vm, char **argv, int null_fd, int log_fd)
+/* Between fork() and exec() only async-signal-safe calls: the harness is threaded. An
+ * exec failure goes back to the parent as its errno through ERR_FD (close-on-exec, so a
+ * successful exec closes it: EOF). */
+static void child_exec(struct qemu_vm *vm, char **argv, int null_fd, int log_fd, int err_fd)
 {
+	int e;
 	sigset_t all;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (vm->own_process_group)
@@ -36,7 +39,25 @@ static void child_exec(struct qemu_vm *vm, char **argv, int null_fd, int log_fd)
 	for (size_t i = 0; i < vm->n_files; i++)
 		fcntl(vm->files[i].fd, F_SETFD, 0);
 	execv(argv[0], argv);
+	e = errno;
+	(void)!write(err_fd, &e, sizeof e);
 	_exit(127);
+}
+
+/* After fork(): 0 once the child has exec'd, or the child's exec errno (negative), the
+ * child reaped. */
+static int exec_result(pid_t pid, int err_fd)
+{
+	int e = 0, status;
+	ssize_t n;
+
+	while ((n = read(err_fd, &e, sizeof e)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof e)
+		return 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return e > 0 ? -e : -EIO;
 }
 
 /* The absolute path of prog (PATH search done before fork). */
@@ -67,15 +88,18 @@ int qemu_spawn(struct qemu_vm *vm)
 	if (r < 0)
 		return r;
 	char *exe = find_program(argv[0]);
+	int err_pipe[2] = { -1, -1 };
+	vm->exec_failed = false;
 	if (!exe) {
 		strv_free(argv);
+		vm->exec_failed = true;
 		return -ENOENT;
 	}
 	free(argv[0]);
 	argv[0] = exe;
 	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int log_fd = vm->qemu_log ? open(vm->qemu_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
-	if (null_fd < 0 || (vm->qemu_log && log_fd < 0)) {
+	if (null_fd < 0 || (vm->qemu_log && log_fd < 0) || pipe2(err_pipe, O_CLOEXEC) < 0) {
 		r = -errno;
 		goto out;
 	}
@@ -85,12 +109,20 @@ int qemu_spawn(struct qemu_vm *vm)
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(vm, argv, null_fd, log_fd);
+		child_exec(vm, argv, null_fd, log_fd, err_pipe[1]);
 	if (vm->own_process_group)
 		setpgid(pid, pid);   /* also here, so a signal sent right away cannot miss */
+	close(err_pipe[1]);
+	err_pipe[1] = -1;
+	if ((r = exec_result(pid, err_pipe[0])) < 0) {
+		vm->exec_failed = true;
+		goto out;
+	}
 	vm->pid = pid;
-	r = 0;
 out:
+	for (int i = 0; i < 2; i++)
+		if (err_pipe[i] >= 0)
+			close(err_pipe[i]);
 	if (null_fd >= 0)
 		close(null_fd);
 	if (log_fd >= 0)
@@ -180,8 +212,10 @@ int qemu_qmp_ready(struct qemu_vm *vm, int timeout_ms)
 
 int qemu_poll_exit(struct qemu_vm *vm, int *status)
 {
-	if (vm->pid <= 0)
+	if (vm->pid <= 0) {
+		*status = vm->exit_status;
 		return 1;
+	}
 	pid_t p = waitpid(vm->pid, status, WNOHANG);
 	if (p == vm->pid) {
 		vm->pid = -1;
