@@ -11,11 +11,14 @@
 
 #include "secret.h"
 
-static int check_regular(int fd)
+/* 0 for a regular file (its st_size into *SIZE when SIZE is not NULL), else why not. */
+static int check_regular(int fd, off_t *size)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	if (size)
+		*size = st.st_size;
 	if (S_ISREG(st.st_mode))
 		return 0;
 	if (S_ISDIR(st.st_mode))
@@ -30,7 +33,7 @@ int file_open_regular(int dirfd, const char *path)
 	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENXIO ? -ESPIPE : -errno;   /* ENXIO: a socket opened by path */
-	int r = check_regular(fd);
+	int r = check_regular(fd, NULL);
 	int fl = r == 0 ? fcntl(fd, F_GETFL) : -1;
 	if (r == 0 && (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0))
 		r = -errno;
@@ -57,10 +60,13 @@ static int grow(uint8_t **buf, size_t len, size_t *cap)
 
 int fd_read_bounded(int fd, size_t max, uint8_t **out, size_t *out_len)
 {
-	int r = check_regular(fd);
+	off_t size;
+	int r = check_regular(fd, &size);
 	if (r < 0)
 		return r;
-	size_t cap = 4096, len = 0;
+	/* st_size is a hint (procfs says 0, sysfs 4096): a buffer of st_size + 2 holds the whole
+	 * file and sees EOF without growing, so 1,000 small store files do not take a page each */
+	size_t cap = size > 0 && (size_t)size <= max ? (size_t)size + 2 : 4096, len = 0;
 	uint8_t *buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
