@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "hypervisor/ch_api.h"
 #include "hypervisor/ch_kvm.h"
+#include "hypervisor/spawn.h"
 
 #define CH_API_FD 3
 #define CH_VERSION_TIMEOUT_MS 3000
@@ -41,14 +42,15 @@ static void set_reason(char **reason, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Finds BINARY (a path, or a name in the harness's PATH). Returns a malloc'd path or NULL. */
+/* Finds BINARY (a path, or a name in the harness's PATH). Returns a malloc'd path, or NULL
+ * when a name is in no PATH directory. */
 static char *resolve_binary(const char *binary)
 {
 	const char *path = getenv("PATH");
 	char *copy, *save = NULL, *found = NULL;
 
 	if (strchr(binary, '/'))
-		return access(binary, X_OK) == 0 ? strdup(binary) : NULL;
+		return strdup(binary);   /* whether it runs, exec says (spawn.h): "cannot start PATH: ..." */
 	copy = strdup(path ? path : "/usr/bin:/bin");
 	for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found;
 	     dir = strtok_r(NULL, ":", &save)) {
@@ -82,30 +84,34 @@ int ch_reap_within(pid_t pid, int timeout_ms)
 	}
 }
 
-/* Runs `PATH --version` with a clean environment; the first line lands in OUT. */
-static int run_version(const char *path, char *out, size_t out_size)
+static int version_setup(void *p)
+{
+	int out = *(int *)p;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return dup2(out, STDOUT_FILENO) < 0 ? -errno : 0;
+}
+
+/* Runs `PATH --version` with a clean environment; the first line lands in OUT. An exec
+ * failure (missing, not executable) is -errno with *EXEC_FAILED set. */
+static int run_version(const char *path, char *out, size_t out_size, bool *exec_failed)
 {
 	char *const argv[] = { (char *)path, "--version", NULL };
 	int pipefd[2], status;
 	size_t used = 0;
 	pid_t pid;
 
+	*exec_failed = false;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (dup2(pipefd[1], STDOUT_FILENO) < 0)
-			_exit(127);
-		execve(path, argv, clean_env);
-		_exit(127);
-	}
+	struct spawn_req rq = { .path = path, .argv = argv, .envp = clean_env, .setup = version_setup, .ctx = &pipefd[1] };
+	int r = spawn_start(&rq, &pid);
 	close(pipefd[1]);
+	if (r < 0) {
+		close(pipefd[0]);
+		*exec_failed = true;
+		return r;
+	}
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
 	status = ch_reap_within(pid, CH_VERSION_TIMEOUT_MS);
 	while (used < out_size - 1) {
@@ -136,7 +142,14 @@ int ch_query_version(const char *binary, unsigned *major, unsigned *minor, char 
 			   "or name its path", name);
 		return -ENOENT;
 	}
-	r = run_version(path, text, sizeof text);
+	bool exec_failed;
+	r = run_version(path, text, sizeof text, &exec_failed);
+	if (exec_failed) {
+		if (reason)
+			*reason = spawn_error_text(path, r);
+		free(path);
+		return r;
+	}
 	if (r == 0 && ch_parse_version(text, major, minor) < 0)
 		r = -EIO;
 	if (r < 0) {
@@ -210,42 +223,51 @@ int ch_report_listen(const char *vsock_socket, unsigned port)
 	return fd;
 }
 
-/* Child side of the spawn: only async-signal-safe calls between fork() and execve(). */
-static void exec_cloud_hypervisor(const char *path, int api_fd, int log_fd, bool keep_stdout, char *const argv[])
+struct vmm_fds {
+	int api_fd, log_fd;
+	bool keep_stdout;
+};
+
+/* Child side of the spawn (spawn.h): only async-signal-safe calls before execve(). */
+static int vmm_setup(void *p)
 {
+	const struct vmm_fds *c = p;
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || (!keep_stdout && dup2(log_fd, STDOUT_FILENO) < 0) ||
-	    dup2(log_fd, STDERR_FILENO) < 0)
-		_exit(127);
+	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || (!c->keep_stdout && dup2(c->log_fd, STDOUT_FILENO) < 0) ||
+	    dup2(c->log_fd, STDERR_FILENO) < 0)
+		return -errno;
 	/* dup2 clears FD_CLOEXEC on the copy, but does nothing when api_fd already is 3 */
-	if (api_fd == CH_API_FD ? fcntl(api_fd, F_SETFD, 0) < 0 : dup2(api_fd, CH_API_FD) < 0)
-		_exit(127);
-	/* everything above fd 3 is closed */
-	close_range(CH_API_FD + 1, ~0U, 0);
-	execve(path, argv, clean_env);
-	_exit(127);
+	if (c->api_fd == CH_API_FD ? fcntl(c->api_fd, F_SETFD, 0) < 0 : dup2(c->api_fd, CH_API_FD) < 0)
+		return -errno;
+	/* everything above fd 3 is closed by the exec (the spawn's error pipe works until then) */
+	if (close_range(CH_API_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return -errno;
+	return 0;
 }
 
-static int spawn_vmm(const char *path, const struct ch_vm_config *cfg, int api_fd, pid_t *pid)
+/* An exec failure (missing, not executable) comes back as -errno with *EXEC_FAILED set. */
+static int spawn_vmm(const char *path, const struct ch_vm_config *cfg, int api_fd, pid_t *pid, bool *exec_failed)
 {
 	char api_arg[32], *log_path;
 	char *const argv[] = { (char *)path, "--api-socket", api_arg, NULL };
-	int log_fd;
+	struct vmm_fds c = { .api_fd = api_fd, .keep_stdout = !cfg->serial_log && cfg->serial_tty };
+	struct spawn_req rq = { .path = path, .argv = argv, .envp = clean_env, .setup = vmm_setup, .ctx = &c };
+	int r;
 
+	*exec_failed = false;
 	snprintf(api_arg, sizeof api_arg, "fd=%d", CH_API_FD);
 	if (asprintf(&log_path, "%s/cloud-hypervisor.log", cfg->runtime_dir) < 0)
 		return -ENOMEM;
-	log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	c.log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	free(log_path);
-	if (log_fd < 0)
+	if (c.log_fd < 0)
 		return -errno;
-	*pid = fork();
-	if (*pid == 0)
-		exec_cloud_hypervisor(path, api_fd, log_fd, !cfg->serial_log && cfg->serial_tty, argv);
-	close(log_fd);
-	return *pid < 0 ? -errno : 0;
+	r = spawn_start(&rq, pid);
+	*exec_failed = r < 0;
+	close(c.log_fd);
+	return r;
 }
 
 /* GET vmm.ping until CH answers, it dies, or CH_START_TIMEOUT_MS passes. */
@@ -303,11 +325,15 @@ static int start_vmm(const struct ch_vm_config *cfg, const char *path, struct ch
 		set_reason(error, "cannot listen on the API socket %s: %s", vm->api_socket, strerror(-api_fd));
 		return api_fd;
 	}
-	r = spawn_vmm(path, cfg, api_fd, &vm->pid);
+	bool exec_failed;
+	r = spawn_vmm(path, cfg, api_fd, &vm->pid, &exec_failed);
 	close(api_fd);
 	if (r < 0) {
 		vm->pid = 0;
-		set_reason(error, "cannot start %s: %s", path, strerror(-r));
+		if (exec_failed && error)
+			*error = spawn_error_text(path, r);
+		else
+			set_reason(error, "cannot prepare %s: %s", path, strerror(-r));
 	}
 	return r;
 }

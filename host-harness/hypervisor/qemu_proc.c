@@ -14,50 +14,34 @@
 
 #include "clock.h"
 #include "hypervisor/qemu.h"
+#include "hypervisor/spawn.h"
 
-/* Between fork() and exec() only async-signal-safe calls: the harness is threaded. An
- * exec failure goes back to the parent as its errno through ERR_FD (close-on-exec, so a
- * successful exec closes it: EOF). */
-static void child_exec(struct qemu_vm *vm, char **argv, int null_fd, int log_fd, int err_fd)
+struct child_fds {
+	struct qemu_vm *vm;
+	int null_fd, log_fd;
+};
+
+/* In the child (spawn.h): only async-signal-safe calls, the harness is threaded. */
+static int child_setup(void *p)
 {
-	int e;
+	struct child_fds *c = p;
+	struct qemu_vm *vm = c->vm;
 	sigset_t all;
+
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (vm->own_process_group)
-		setpgid(0, 0);
 	for (int sig = 1; sig < 32; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	if (vm->console_log)
-		dup2(null_fd, STDIN_FILENO);   /* else the console is on our terminal */
-	if (log_fd >= 0) {
-		dup2(log_fd, STDOUT_FILENO);
-		dup2(log_fd, STDERR_FILENO);
-	}
+	if (vm->console_log && dup2(c->null_fd, STDIN_FILENO) < 0)   /* else the console is on our terminal */
+		return -errno;
+	if (c->log_fd >= 0 && (dup2(c->log_fd, STDOUT_FILENO) < 0 || dup2(c->log_fd, STDERR_FILENO) < 0))
+		return -errno;
 	for (size_t i = 0; i < vm->n_files; i++)
-		fcntl(vm->files[i].fd, F_SETFD, 0);
-	execv(argv[0], argv);
-	e = errno;
-	(void)!write(err_fd, &e, sizeof e);
-	_exit(127);
-}
-
-/* After fork(): 0 once the child has exec'd, or the child's exec errno (negative), the
- * child reaped. */
-static int exec_result(pid_t pid, int err_fd)
-{
-	int e = 0, status;
-	ssize_t n;
-
-	while ((n = read(err_fd, &e, sizeof e)) < 0 && errno == EINTR)
-		;
-	if (n != (ssize_t)sizeof e)
-		return 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return e > 0 ? -e : -EIO;
+		if (fcntl(vm->files[i].fd, F_SETFD, 0) < 0)
+			return -errno;
+	return 0;
 }
 
 /* The absolute path of prog (PATH search done before fork). */
@@ -88,7 +72,6 @@ int qemu_spawn(struct qemu_vm *vm)
 	if (r < 0)
 		return r;
 	char *exe = find_program(argv[0]);
-	int err_pipe[2] = { -1, -1 };
 	vm->exec_failed = false;
 	if (!exe) {
 		strv_free(argv);
@@ -99,30 +82,17 @@ int qemu_spawn(struct qemu_vm *vm)
 	argv[0] = exe;
 	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int log_fd = vm->qemu_log ? open(vm->qemu_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
-	if (null_fd < 0 || (vm->qemu_log && log_fd < 0) || pipe2(err_pipe, O_CLOEXEC) < 0) {
+	struct child_fds c = { vm, null_fd, log_fd };
+	struct spawn_req rq = { .path = argv[0], .argv = argv, .own_process_group = vm->own_process_group,
+				.setup = child_setup, .ctx = &c };
+	pid_t pid;
+
+	if (null_fd < 0 || (vm->qemu_log && log_fd < 0))
 		r = -errno;
-		goto out;
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (pid == 0)
-		child_exec(vm, argv, null_fd, log_fd, err_pipe[1]);
-	if (vm->own_process_group)
-		setpgid(pid, pid);   /* also here, so a signal sent right away cannot miss */
-	close(err_pipe[1]);
-	err_pipe[1] = -1;
-	if ((r = exec_result(pid, err_pipe[0])) < 0) {
-		vm->exec_failed = true;
-		goto out;
-	}
-	vm->pid = pid;
-out:
-	for (int i = 0; i < 2; i++)
-		if (err_pipe[i] >= 0)
-			close(err_pipe[i]);
+	else if ((r = spawn_start(&rq, &pid)) < 0)
+		vm->exec_failed = true;   /* qemu_ops words it: "cannot start PATH: REASON" */
+	else
+		vm->pid = pid;
 	if (null_fd >= 0)
 		close(null_fd);
 	if (log_fd >= 0)
