@@ -16,6 +16,7 @@
 #include "fileio.h"
 #include "hypervisor/accel.h"
 #include "hypervisor/qemu.h"   /* the SMBIOS 2.1 table limit, for the message */
+#include "runner/rundir.h"
 #include "secret.h"
 
 #define LOAD_MAX (1024u * 1024u)  /* systemd's CREDENTIAL_SIZE_MAX: past it, "too large" is ours to say */
@@ -319,7 +320,8 @@ static int create_console_log(const char *path)
  * directory for the control socket; not needed for --dry-run. */
 static int prepare_host(struct launch *l)
 {
-	char tmpl[] = "/tmp/credscope-launch-XXXXXX", *why = NULL;
+	char *why = NULL;
+	int r;
 
 	if (l->cfg.console_log && create_console_log(l->cfg.console_log) < 0)
 		return -EINVAL;
@@ -329,8 +331,9 @@ static int prepare_host(struct launch *l)
 			why ? ")" : "");
 		free(why);
 	}
-	if (!mkdtemp(tmpl) || !(l->dir = strdup(tmpl)))
-		return launch_fail("cannot create a private directory in /tmp: %s", strerror(errno));
+	/* with an owner file: should the launcher crash, the next harness removes it */
+	if ((r = rundir_create("/tmp", "launch", &l->dir)) < 0)
+		return launch_fail("cannot create a private directory in /tmp: %s", strerror(-r));
 	l->cfg.run_dir = l->dir;
 	return 0;
 }

@@ -28,6 +28,7 @@
 #include "parse.h"
 #include "runner/case.h"
 #include "runner/image.h"
+#include "runner/rundir.h"
 #include "runner/runner.h"
 #include "runner/shard.h"
 
@@ -481,6 +482,11 @@ static void write_outputs(struct harness *h, double wall)
 		fprintf(stderr, "credscope-harness: --junit %s: cannot write: %s\n", h->junit, strerror(-r));
 }
 
+static void say_removed(const char *path, pid_t pid, void *ctx)
+{
+	fprintf(stderr, "credscope-harness: removed stale run directory %s (owner pid %d gone)\n", path, (int)pid);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static char default_images[] = "bookworm,trixie";
@@ -519,6 +525,8 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&sigs, SIGINT), sigaddset(&sigs, SIGTERM), sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);   /* every thread; the main thread waits for them */
 	signal(SIGPIPE, SIG_IGN);
+	/* run directories a crashed (SIGKILLed) harness left in the same temp directory */
+	(void)rundir_sweep(rundir_tmp(), say_removed, NULL);
 	long long t0 = mono_ms();
 	run_or_skip(&h, &sigs);
 	write_outputs(&h, (double)(mono_ms() - t0) / 1000.0);

@@ -111,10 +111,11 @@ int expect_disk_create(const char *dir, const char *manifest_json, char **image,
 	if (r == 0) {
 		*image = img;
 		img = NULL;
-	} else {   /* leave nothing half-written behind: a cut manifest, an empty image */
-		(void)unlink(file);
-		(void)rmdir(content);
 	}
+	/* the manifest (it holds the run's HMAC key) is in the image now, or the image failed:
+	 * either way the plain file goes, and nothing half-written stays behind */
+	(void)unlink(file);
+	(void)rmdir(content);
 out:
 	free(content), free(file), free(img);
 	return r;

@@ -6,7 +6,8 @@
 
 #define EXPECT_DISK_LABEL "credscope"
 
-/* Writes DIR/expect/manifest.json and DIR/expect.img. *image is malloc'd. On failure
- * *error (malloc'd) names the step and mkfs.ext4's own message, and what this call
- * created is removed again (a file already in the way is left alone). */
+/* Writes DIR/expect/manifest.json, builds DIR/expect.img from it and removes the JSON
+ * file and DIR/expect again: the key is on disk only in the image. *image is malloc'd.
+ * On failure *error (malloc'd) names the step and mkfs.ext4's own message, and what this
+ * call created is removed again (a file already in the way is left alone). */
 int expect_disk_create(const char *dir, const char *manifest_json, char **image, char **error);

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "fileio.h"
 #include "runner/case_manifest.h"
+#include "runner/rundir.h"
 
 void run_diag(struct run *r, enum case_outcome got, const char *fmt, ...)
 {
@@ -67,7 +68,7 @@ void run_end(struct run *r)
 
 int run_prepare(struct run *r)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = rundir_tmp();
 	char *why = NULL;
 	int x;
 
@@ -76,10 +77,8 @@ int run_prepare(struct run *r)
 		r->res->skip_reason = why;
 		return -ENOENT;
 	}
-	if (asprintf(&r->dir, "%s/credscope-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", r->tc->name) < 0 || !mkdtemp(r->dir)) {
-		run_diag(r, OUTCOME_ERROR, "cannot create a private directory under %s: %s", tmp ? tmp : "/tmp",
-			 strerror(errno));
-		free(r->dir), r->dir = NULL;
+	if ((x = rundir_create(tmp, r->tc->name, &r->dir)) < 0) {
+		run_diag(r, OUTCOME_ERROR, "cannot create a private directory under %s: %s", tmp, strerror(-x));
 		return -EIO;
 	}
 	r->console_path = run_path(r, "console.log");
@@ -143,6 +142,24 @@ int run_write_manifest(struct run *r)
 		run_diag(r, OUTCOME_ERROR, "%s", err);
 	free(err);
 	return x;
+}
+
+void run_forget_key(struct run *r)
+{
+	static const char *const names[] = { "expect/manifest.json", "expect.img" };
+
+	if (!r->dir)
+		return;
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		char *p = run_path(r, names[i]);
+		if (p)
+			(void)unlink(p);
+		free(p);
+	}
+	char *d = run_path(r, "expect");
+	if (d)
+		(void)rmdir(d);
+	free(d);
 }
 
 void run_judge_report(struct run *r, const uint8_t *buf, size_t len)
@@ -226,6 +243,7 @@ void run_cleanup(struct run *r)
 	r->diag = NULL;
 	report_channel_close(&r->ch);
 	console_watch_close(&r->con);
+	run_forget_key(r);   /* --keep too: the key never outlives the run */
 	if (r->dir && !r->o->keep)
 		(void)rm_tree(r->dir);
 	run_drop_credentials(r);

@@ -6,8 +6,11 @@
  * - The first diagnosis of a run wins (run_diag()); nothing here logs.
  * - A credential value is loaded and hashed into the manifest in run_load_credential(),
  *   held (cleared on every path) until the VM has taken it, and never reaches a diagnosis.
- * - run_cleanup() removes the private directory unless --keep, clears the HMAC key and
- *   frees what the run holds; the result keeps the diagnosis. */
+ * - The private directory is a rundir (rundir.h): its owner file lets the next harness
+ *   remove it should this one crash.
+ * - run_cleanup() removes the private directory unless --keep (the files holding the
+ *   HMAC key are removed either way), clears the key and frees what the run holds; the
+ *   result keeps the diagnosis. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -91,8 +94,8 @@ int run_begin(struct run *r, const struct run_opts *o, const struct test_case *t
 void run_end(struct run *r);
 
 /* Loads the image (when it is missing the case is skipped: -ENOENT), creates the
- * private directory $TMPDIR/credscope-NAME-XXXXXX, opens the console log and draws the
- * key (-EIO, diagnosed). */
+ * private directory $TMPDIR/credscope-NAME-XXXXXX with its owner file, opens the
+ * console log and draws the key (-EIO, diagnosed). */
 int run_prepare(struct run *r);
 
 /* Loads C's value, records it for the manifest and keeps it for the VM. 0 or -errno,
@@ -104,6 +107,11 @@ void run_drop_credentials(struct run *r);
 
 /* The manifest disk in the run directory (r->expect_img); errors diagnosed. */
 int run_write_manifest(struct run *r);
+
+/* Removes the files that hold the run's HMAC key (the manifest and its disk image) from
+ * the run directory. Called once the hypervisor has the disk open, and again at cleanup:
+ * the key is never on disk longer than the VM that needs it, --keep or not. */
+void run_forget_key(struct run *r);
 
 /* Parses the guest's report, acknowledges it and records the host's verdict. */
 void run_judge_report(struct run *r, const uint8_t *buf, size_t len);

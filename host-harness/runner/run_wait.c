@@ -201,6 +201,7 @@ void run_wait_for_verdict(struct run *r)
 	unsigned idle_s = deadline_s(r, r->prof->idle_s, r->tc->idle_s);
 	long long t0 = mono_ms();
 
+	run_forget_key(r);   /* the hypervisor is up and has the manifest disk open */
 	for (;;) {
 		long long now = mono_ms();
 		if (read_report(r))
