@@ -15,11 +15,11 @@
 
 #include "fileio.h"
 #include "hypervisor/accel.h"
-#include "hypervisor/qemu.h"   /* the SMBIOS 2.1 table limit, for the message */
+#include "hypervisor/cred_limits.h"   /* systemd's and QEMU's SMBIOS limits, worded once */
 #include "runner/rundir.h"
 #include "secret.h"
 
-#define LOAD_MAX (1024u * 1024u)  /* systemd's CREDENTIAL_SIZE_MAX: past it, "too large" is ours to say */
+#define LOAD_MAX CREDENTIAL_SIZE_MAX  /* systemd's: past it, "too large" is ours to say */
 #define CRED_NAME_MAX 255u        /* NAME_MAX = FDNAME_MAX */
 #define INTERRUPT_GRACE_MS 5000
 #define ACCEL_PROBE_MS 3000
@@ -208,7 +208,7 @@ int launch_resolve_guest(struct launch *l)
 }
 
 /* Hands one credential to the VM; the messages are the launcher's, naming the credential. */
-static int attach_cred(struct launch *l, struct hv_vm *vm, const struct launch_cred *c)
+static int attach_cred(struct launch *l, struct hv_vm *vm, const struct launch_cred *c, size_t *smbios_used)
 {
 	const char *why = l->ops->refuse_path ? l->ops->refuse_path(&l->cfg, c->via) : NULL;
 	int r;
@@ -219,11 +219,15 @@ static int attach_cred(struct launch *l, struct hv_vm *vm, const struct launch_c
 	if (r == -ENAMETOOLONG && c->via == VIA_FW_CFG)
 		return launch_fail("credential %s: \"%s%s\" is longer than the %u characters QEMU allows for a fw_cfg name; "
 				   "use a shorter name or --via smbios", c->name, FW_CFG_CRED_PREFIX, c->name, FW_CFG_NAME_MAX);
-	if (r == -E2BIG && (c->via == VIA_SMBIOS || c->via == VIA_SMBIOS_BINARY) && l->ops == &qemu_ops)
-		return launch_fail("credential %s: as an SMBIOS OEM string it would take the SMBIOS tables QEMU builds "
-				   "past the %u bytes an SMBIOS 2.1 entry point can address (QEMU's "
-				   "SMBIOS_21_MAX_TABLES_LEN; base64 makes %zu bytes %zu); use --via fw_cfg", c->name,
-				   QEMU_SMBIOS21_TABLES_MAX, c->len, 4 * ((c->len + 2) / 3));
+	if (r == -E2BIG && (c->via == VIA_SMBIOS || c->via == VIA_SMBIOS_BINARY) && l->ops == &qemu_ops) {
+		char *text = smbios_too_big_text(c->name, c->len, c->via == VIA_SMBIOS_BINARY, *smbios_used,
+						 smbios_oem_budget(l->cfg.cpus), "use --via fw_cfg");
+		launch_fail("%s", text ? text : "out of memory");
+		free(text);
+		return -E2BIG;
+	}
+	if (r == 0 && (c->via == VIA_SMBIOS || c->via == VIA_SMBIOS_BINARY) && l->ops == &qemu_ops)
+		*smbios_used += smbios_credential_bytes(c->name, c->len, c->via == VIA_SMBIOS_BINARY);
 	if (r < 0 && c->via == VIA_CMDLINE)
 		return launch_fail("credential %s: the kernel command line cannot carry blanks, '\"' or control characters; "
 				   "use --via smbios", c->name);
@@ -243,8 +247,10 @@ static int build_vm(struct launch *l, struct hv_vm *vm)
 
 	if (r < 0)
 		return launch_fail("cannot configure %s: %s", l->ops->name, strerror(-r));
+	size_t smbios_used = 0;   /* OEM string bytes QEMU's tables hold so far, for the message */
+
 	for (size_t i = 0; i < l->n_creds; i++) {
-		if ((r = attach_cred(l, vm, &l->creds[i])) < 0)
+		if ((r = attach_cred(l, vm, &l->creds[i], &smbios_used)) < 0)
 			return r;
 		secret_clear(l->creds[i].value, l->creds[i].len);
 	}

@@ -27,6 +27,7 @@
 #include "output/tap.h"
 #include "parse.h"
 #include "runner/case.h"
+#include "runner/case_limits.h"
 #include "runner/image.h"
 #include "runner/rundir.h"
 #include "runner/runner.h"
@@ -216,6 +217,12 @@ static int load_cases(struct harness *h, int argc, char **argv, int first)
 	h->n_cases = (size_t)(argc - first);
 	if (check_flavors(h) < 0)
 		return -EINVAL;
+	for (size_t i = 0; i < h->n_cases; i++)   /* what cannot be sent is exit 2, before any boot */
+		if (case_check_limits(&h->cases[i], &err) < 0) {
+			fprintf(stderr, "credscope-harness: %s\n", err ? err : "out of memory");
+			free(err);
+			return -EINVAL;
+		}
 	bool *keep;
 	if (select_shard(h, &keep) < 0)
 		return -EINVAL;
