@@ -155,6 +155,15 @@ check-run: all
 	@rm -f $(B)/results.txt
 	@$(MAKE) --no-print-directory -k unit unit-asan fuzz images-for-check integration; rc=$$?; tests/summarize $(B)/results.txt; exit $$rc
 
+# `make soak N=20`: the VM suite (harness-suite.test's cases, -j2) N times in a row on the
+# flavors in SOAK_IMAGES; one line per run, then the flaky cases (passed in some runs and
+# failed in others); exit status non-zero if any run failed (tests/soak, docs/harness.md).
+N ?= 20
+SOAK_IMAGES ?= bookworm bookworm-backports trixie forky
+.PHONY: soak
+soak: all
+	@tests/soak $(N) $(SOAK_IMAGES)
+
 images: $(B)/bin/credscope
 	@vm-images/build $(if $(FLAVOR),$(FLAVOR),bookworm trixie bookworm-backports forky)
 
