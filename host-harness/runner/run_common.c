@@ -246,6 +246,8 @@ void run_cleanup(struct run *r)
 	run_forget_key(r);   /* --keep too: the key never outlives the run */
 	if (r->dir && !r->o->keep)
 		(void)rm_tree(r->dir);
+	else if (r->dir)
+		rundir_disown(r->dir);   /* kept: the user's now, no later harness sweeps it away */
 	run_drop_credentials(r);
 	free(r->dir), free(r->sent), free(r->console_path), free(r->expect_img);
 	free(r->kernel), free(r->vm_log);

@@ -114,6 +114,16 @@ int rundir_create(const char *tmp, const char *name, char **path)
 	return r;
 }
 
+void rundir_disown(const char *path)
+{
+	char *owner;
+
+	if (asprintf(&owner, "%s/%s", path, RUNDIR_OWNER_FILE) < 0)
+		return;
+	(void)unlink(owner);
+	free(owner);
+}
+
 /* The owner of the directory DFD, when it has a valid owner file of UID. */
 static int read_owner(int dfd, uid_t uid, pid_t *pid, unsigned long long *start)
 {

@@ -11,7 +11,8 @@
  *   a valid owner file owned by that uid whose process is gone: no /proc/P, a zombie, or
  *   a process with another start time. Anything else is left alone: a directory without
  *   an owner file (another program's, or one being created right now), one of another
- *   user, one whose owner runs. Removal is rm_tree() (fileio.h): no symlink followed.
+ *   user, one whose owner runs, one kept on purpose (rundir_disown(): --keep). Removal
+ *   is rm_tree() (fileio.h): no symlink followed.
  * - Nothing here logs: the sweep names each directory it removed to a callback. */
 #pragma once
 #include <stdbool.h>
@@ -30,6 +31,9 @@ int rundir_proc_start(pid_t pid, unsigned long long *start, bool *zombie);
 /* TMP/credscope-NAME-XXXXXX with its owner file (this process). *PATH malloc'd. 0 or
  * -errno; on error nothing is left behind. */
 int rundir_create(const char *tmp, const char *name, char **path);
+
+/* Removes PATH's owner file: a directory kept on purpose (--keep) is never swept. */
+void rundir_disown(const char *path);
 
 /* Parses an owner file's bytes. 0, or -EINVAL for anything but the exact format. */
 int rundir_owner_parse(const char *text, size_t len, pid_t *pid, unsigned long long *start);

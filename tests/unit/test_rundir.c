@@ -232,6 +232,16 @@ static void test_sweep_removes_exactly_the_stale_ones(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* --keep: a kept directory is disowned at the end of its run and never swept. */
+static void test_a_disowned_directory_is_never_swept(void **state)
+{
+	char *kept = fake_run("credscope-kept-AAAAAA", dead_pid(), 5);
+	rundir_disown(kept);
+	assert_false(exists(at("credscope-kept-AAAAAA/" RUNDIR_OWNER_FILE)));
+	assert_int_equal(rundir_sweep(dir, NULL, NULL), 0);
+	assert_true(exists(kept));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_create_writes_the_owner_file_at_once),
 		cmocka_unit_test(test_owner_file_is_parsed_strictly),
 		cmocka_unit_test(test_sweep_removes_exactly_the_stale_ones),
+		cmocka_unit_test(test_a_disowned_directory_is_never_swept),
 	};
 	return cmocka_run_group_tests_name("rundir", tests, setup, teardown);
 }
