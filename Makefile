@@ -164,6 +164,15 @@ SOAK_IMAGES ?= bookworm bookworm-backports trixie forky
 soak: all
 	@tests/soak $(N) $(SOAK_IMAGES)
 
+# `make differential`: the differential oracle (docs/differential.md): diffgen's adversarial
+# cases booted on every flavor in DIFF_FLAVORS, the agent's prediction against what real
+# PID 1 imported, "differential: N of M credentials agree". DIFF_SEED picks other inputs.
+DIFF_FLAVORS ?= bookworm bookworm-backports trixie forky
+.PHONY: differential
+differential: all
+	@vm-images/build $(DIFF_FLAVORS)
+	@tests/differential --min 1500 $(DIFF_FLAVORS)
+
 images: $(B)/bin/credscope
 	@vm-images/build $(if $(FLAVOR),$(FLAVOR),bookworm trixie bookworm-backports forky)
 

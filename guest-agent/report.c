@@ -60,6 +60,9 @@ static json_t *build_credential(const struct report_input *in, const struct stor
 			      "source", seen ? cred_source_name(seen->source) : "unknown");
 	if (!o)
 		return NULL;
+	/* which source string exactly: a differential run tells two strings of one source apart */
+	if (seen && seen->origin)
+		json_object_set_new(o, "origin", report_text(seen->origin));
 	if (f->problem != STORE_FILE_OK) {
 		if (extended)
 			json_object_set_new(o, "problem", json_string(store_file_problem_name(f->problem)));

@@ -477,6 +477,8 @@ static int prepare_outputs(const struct harness *h, bool *made_log_dir)
 /* The summary table, the CPU line and the JUnit file, after every run ended. */
 static void write_outputs(struct harness *h, double wall)
 {
+	tap_differential_summary(h->tap ? stdout : stderr, h->results, h->n_jobs);
+	fflush(stdout);
 	print_table(h, stderr);
 	report_cpu(h, h->n_jobs, wall);
 	int hr = h->html ? html_write_file(h->html, "credscope-harness", h->results, h->n_jobs, wall) : 0;

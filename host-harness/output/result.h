@@ -24,6 +24,14 @@ struct run_timeline {
 	long long guest_import_ms, guest_agent_ms;
 };
 
+/* A differential run's counts (runner/differential.h): credentials whose predicted fate
+ * PID 1 bore out, and the agent's cross-check of PID 1's own log lines. */
+struct diff_count {
+	bool on;                 /* the case is differential and its report was judged */
+	size_t total, agree;
+	size_t pid1_compared, pid1_agree;
+};
+
 /* One credential the case sent or expects, as the host judged it from the report. All
  * strings but expect are guest-influenced (unescaped); source and explanation may be
  * NULL. */
@@ -52,6 +60,7 @@ struct case_result {
 	const char *transport;   /* "vsock" or "serial" */
 	double seconds;
 	struct run_timeline timeline;
+	struct diff_count diff;       /* differential cases: the model against PID 1 */
 	struct cred_outcome *creds;   /* NULL, n_creds 0, when no report was judged */
 	size_t n_creds;
 };

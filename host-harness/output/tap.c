@@ -55,6 +55,9 @@ void tap_result(FILE *f, size_t number, const struct case_result *r)
 		return;
 	}
 	fprintf(f, " # %.1f s, %s, %s\n", r->seconds, r->accel ? r->accel : "?", r->transport ? r->transport : "?");
+	if (r->diff.on)
+		fprintf(f, "# differential: %zu of %zu credentials agree; PID 1's log lines: %zu of %zu agree\n",
+			r->diff.agree, r->diff.total, r->diff.pid1_agree, r->diff.pid1_compared);
 	if (!r->ok) {
 		fputs("  ---\n", f);
 		fprintf(f, "  expected: %s\n  got: %s\n", case_outcome_name(r->expected), case_outcome_name(r->got));
@@ -67,4 +70,36 @@ void tap_result(FILE *f, size_t number, const struct case_result *r)
 		fputs("  ...\n", f);
 	}
 	fflush(f);
+}
+
+void tap_differential_summary(FILE *f, const struct case_result *res, size_t n)
+{
+	struct diff_count all = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		const char *img = res[i].image ? res[i].image : "?";
+		bool first = true;
+		struct diff_count one = { 0 };
+		size_t runs = 0;
+		if (!res[i].diff.on)
+			continue;
+		for (size_t k = 0; k < i && first; k++)   /* one line per flavor, at its first run */
+			first = !(res[k].diff.on && res[k].image && strcmp(res[k].image, img) == 0);
+		for (size_t k = i; first && k < n; k++) {
+			if (!res[k].diff.on || !res[k].image || strcmp(res[k].image, img) != 0)
+				continue;
+			runs++;
+			one.total += res[k].diff.total, one.agree += res[k].diff.agree;
+			one.pid1_compared += res[k].diff.pid1_compared, one.pid1_agree += res[k].diff.pid1_agree;
+		}
+		if (first) {
+			fprintf(f, "# differential on %s: %zu of %zu credentials agree, PID 1's log lines %zu of %zu (%zu boots)\n",
+				img, one.agree, one.total, one.pid1_agree, one.pid1_compared, runs);
+			all.total += one.total, all.agree += one.agree;
+			all.pid1_compared += one.pid1_compared, all.pid1_agree += one.pid1_agree;
+			all.on = true;
+		}
+	}
+	if (all.on)
+		fprintf(f, "# differential: %zu of %zu credentials agree; PID 1's log lines: %zu of %zu agree\n", all.agree,
+			all.total, all.pid1_agree, all.pid1_compared);
 }

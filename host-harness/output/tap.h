@@ -8,3 +8,7 @@
 
 void tap_plan(FILE *f, size_t n);
 void tap_result(FILE *f, size_t number, const struct case_result *r);
+/* After the run: for differential cases, one comment line per flavor and the total,
+ * "# differential: N of M credentials agree; PID 1's log lines: A of C agree". Nothing
+ * when no differential case ran. */
+void tap_differential_summary(FILE *f, const struct case_result *res, size_t n);

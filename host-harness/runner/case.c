@@ -429,11 +429,21 @@ static int check_lists(struct pctx *p, const struct test_case *tc)
 	return 0;
 }
 
+static int get_bool(struct pctx *p, json_t *root, const char *key, bool *out)
+{
+	json_t *v = json_object_get(root, key);
+	if (v && !json_is_boolean(v))
+		return fail(p, "%s: expected true or false", key);
+	*out = v && json_is_true(v);
+	return 0;
+}
+
 static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 {
 	static const char *const known[] = { "name", "image", "machine", "credentials", "oem_strings", "expect",
 					     "expect_fate", "by_image", "strict", "outcome", "diagnosis",
-					     "kernel_cmdline_extra", "timeouts", "memory_mb", "description", "hypervisor", NULL };
+					     "kernel_cmdline_extra", "timeouts", "memory_mb", "description", "hypervisor",
+					     "differential", NULL };
 	bool has_outcome = false;
 	int r;
 	if (!json_is_object(root))
@@ -452,10 +462,11 @@ static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 	    (r = parse_timeouts(p, root, tc)) < 0 || (r = get_uint(p, root, "memory_mb", "", CASE_MEMORY_MIN_MB, CASE_MEMORY_MAX_MB,
 				 " MiB (QEMU and --memory need at least 128; leave it out for the default)", &tc->memory_mb)) < 0)
 		return r;
-	json_t *s = json_object_get(root, "strict");
-	if (s && !json_is_boolean(s))
-		return fail(p, "strict: expected true or false");
-	tc->strict = s && json_is_true(s);
+	if ((r = get_bool(p, root, "strict", &tc->strict)) < 0 || (r = get_bool(p, root, "differential", &tc->differential)) < 0)
+		return r;
+	if (tc->differential && (tc->n_expect || tc->strict || has_outcome || tc->diagnosis))
+		return fail(p, "differential: the model is judged against what PID 1 did, so the case gives no "
+			    "expect, strict, outcome or diagnosis");
 	if (tc->name[0] == '\0' || strpbrk(tc->name, "/ \t\n"))
 		return fail(p, "name: must be non-empty, without '/' or blanks (it names files and test lines)");
 	return check_lists(p, tc);

@@ -74,6 +74,7 @@ struct test_case {
 	struct case_override *overrides;
 	size_t n_overrides;
 	bool strict;
+	bool differential;           /* judge the model against PID 1 (runner/differential.h), no expectations */
 	enum case_outcome outcome;   /* expected host verdict, default pass */
 	char *diagnosis;             /* substring the host diagnosis must contain, or NULL */
 	char *cmdline_extra;         /* test-only kernel command line additions */

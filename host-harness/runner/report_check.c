@@ -120,6 +120,7 @@ static const struct field cred_fields[] = {
 	FI("gid", true, struct report_cred, gid, 0, 4294967295LL),
 	FS("source", F_STR_NULL, true, struct report_cred, source),
 	FS("hmac-sha256", F_HEX, false, struct report_cred, hmac),
+	FS("origin", F_STR_NULL, false, struct report_cred, origin),
 };
 
 static const struct field finding_fields[] = {
@@ -233,7 +234,7 @@ static int parse_root(json_t *root, struct report *r, char **error)
 	if ((x = parse_sections(root, r, error)) < 0 ||
 	    (x = parse_list(json_object_get(root, "sources"), "sources", source_fields, 7, sizeof *r->sources,
 			    (void **)&r->sources, &r->n_sources, error)) < 0 ||
-	    (x = parse_list(json_object_get(root, "credentials"), "credentials", cred_fields, 7, sizeof *r->creds,
+	    (x = parse_list(json_object_get(root, "credentials"), "credentials", cred_fields, 8, sizeof *r->creds,
 			    (void **)&r->creds, &r->n_creds, error)) < 0 ||
 	    (x = parse_list(json_object_get(root, "findings"), "findings", finding_fields, 4, sizeof *r->findings,
 			    (void **)&r->findings, &r->n_findings, error)) < 0)
@@ -264,7 +265,7 @@ void report_free(struct report *r)
 		free(s->source), free(s->origin), free(s->name), free(s->fate), free(s->detail);
 	}
 	for (size_t i = 0; i < r->n_creds; i++)
-		free(r->creds[i].name), free(r->creds[i].mode), free(r->creds[i].source);
+		free(r->creds[i].name), free(r->creds[i].mode), free(r->creds[i].source), free(r->creds[i].origin);
 	for (size_t i = 0; i < r->n_findings; i++) {
 		struct report_finding *f = &r->findings[i];
 		free(f->name), free(f->kind), free(f->rule), free(f->message);
@@ -489,7 +490,9 @@ static int judge_all(struct judgement *j, const struct report *r, const struct j
 	if (in->manifest_sha256 && !digest_equal(in->manifest_sha256, r->manifest_sha256))
 		x = judgement_add(j, "the agent read a manifest with SHA-256 %.12s..., not the one the host wrote (%.12s...)",
 				  r->manifest_sha256, in->manifest_sha256);
-	for (size_t i = 0; x >= 0 && i < in->n_sent; i++) {
+	if (x >= 0 && in->judge_instead)
+		x = in->judge_instead(r, j);
+	for (size_t i = 0; x >= 0 && !in->judge_instead && i < in->n_sent; i++) {
 		bool listed;
 		enum case_expect k = case_view_expect(in->view, in->sent[i].name, &listed);
 		x = judge_one(j, r, in, in->sent[i].name, k);

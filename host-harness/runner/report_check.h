@@ -28,6 +28,7 @@ struct report_source {
 
 struct report_cred {
 	char *name, *mode, *source;
+	char *origin;          /* the source string observed to carry these bytes, or NULL */
 	uint64_t size;
 	int64_t uid, gid;
 	bool has_hmac;
@@ -66,6 +67,8 @@ const struct report_cred *report_find_cred(const struct report *r, const char *n
 /* The agent escapes names to printable ASCII ("\xNN" for bytes outside 0x20..0x7e). */
 bool report_name_is(const char *reported, const char *host);
 
+struct judgement;
+
 /* What the host sent for one name: the winner by systemd's order (fw_cfg, SMBIOS,
  * cmdline), with the host's own HMAC of the exact bytes. */
 struct sent_cred {
@@ -81,6 +84,9 @@ struct judge_input {
 	size_t n_sent;
 	const char *machine;
 	const char *manifest_sha256;     /* of the manifest bytes the host wrote */
+	/* a differential case's judge (runner/differential.h), run in place of the per-name
+	 * expectations, before the host's and the agent's verdicts are compared; or NULL */
+	int (*judge_instead)(const struct report *r, struct judgement *j);
 };
 
 struct judgement {
@@ -88,6 +94,7 @@ struct judgement {
 	char **problems;                 /* one sentence each */
 	size_t n_problems;
 	bool agent_agrees;
+	struct diff_count diff;          /* differential cases (runner/differential.h) */
 };
 
 int report_judge(const struct report *r, const struct judge_input *in, struct judgement *out);

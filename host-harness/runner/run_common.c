@@ -1,5 +1,6 @@
 /* run_common: the hypervisor-independent steps of one case run. */
 #include "runner/run_common.h"
+#include "runner/differential.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -165,7 +166,8 @@ void run_forget_key(struct run *r)
 void run_judge_report(struct run *r, const uint8_t *buf, size_t len)
 {
 	struct judge_input in = { .view = &r->view, .sent = r->sent, .n_sent = r->n_sent, .machine = r->tc->machine,
-				  .manifest_sha256 = r->manifest_sha };
+				  .manifest_sha256 = r->manifest_sha,
+				  .judge_instead = r->tc->differential ? differential_judge : NULL };
 	struct judgement j;
 	struct report rep;
 	char *err = NULL;
@@ -184,6 +186,7 @@ void run_judge_report(struct run *r, const uint8_t *buf, size_t len)
 		run_diag(r, OUTCOME_ERROR, "out of memory while judging the report");
 	} else {
 		r->got = j.verdict;
+		r->res->diff = j.diff;
 		r->diag = judgement_text(&j);
 		judgement_free(&j);
 	}

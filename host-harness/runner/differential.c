@@ -1,0 +1,80 @@
+/* differential: the agent's prediction against the store PID 1 wrote (differential.h). */
+#include "runner/differential.h"
+
+#include <string.h>
+
+static bool predicted_in(const struct report_source *s)
+{
+	return strcmp(s->fate, "imported") == 0 || strcmp(s->fate, "imported-truncated") == 0;
+}
+
+/* Names and origins are compared in the agent's escaped wire form on both sides. */
+static const struct report_cred *store_file(const struct report *r, const char *name)
+{
+	for (size_t i = 0; name && i < r->n_creds; i++)
+		if (strcmp(r->creds[i].name, name) == 0)
+			return &r->creds[i];
+	return NULL;
+}
+
+static bool name_predicted_in(const struct report *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_sources; i++)
+		if (r->sources[i].name && strcmp(r->sources[i].name, name) == 0 && predicted_in(&r->sources[i]))
+			return true;
+	return false;
+}
+
+static const char *observed(const struct report_cred *c)
+{
+	return c->origin ? c->origin : "bytes no source string carries";
+}
+
+/* One source string: 1 agrees, 0 disagrees (a problem added), -ENOMEM. */
+static int judge_string(const struct report *r, const struct report_source *s, struct judgement *j)
+{
+	const struct report_cred *c = store_file(r, s->name);
+	bool same = c && c->origin && strcmp(c->origin, s->origin) == 0;
+	int x;
+
+	if (predicted_in(s) && !c)
+		x = judgement_add(j, "%s (%s): the model predicts %s, but PID 1 put no such file into %s", s->name,
+				  s->origin, s->fate, r->store_path);
+	else if (predicted_in(s) && !same)
+		x = judgement_add(j, "%s: the model predicts the bytes of %s, but %s holds those of %s", s->name, s->origin,
+				  r->store_path, observed(c));
+	else if (!predicted_in(s) && same)
+		x = judgement_add(j, "%s (%s): the model predicts %s%s%s, but PID 1 imported it", s->name, s->origin,
+				  s->fate, s->detail ? ": " : "", s->detail ? s->detail : "");
+	else
+		return 1;
+	return x < 0 ? x : 0;
+}
+
+int differential_judge(const struct report *r, struct judgement *j)
+{
+	struct diff_count *out = &j->diff;
+	int x;
+
+	memset(out, 0, sizeof *out);
+	out->on = true;
+	for (size_t i = 0; i < r->n_sources; i++) {
+		if (strcmp(r->sources[i].fate, "not-a-credential") == 0)
+			continue;
+		out->total++;
+		if ((x = judge_string(r, &r->sources[i], j)) < 0)
+			return x;
+		out->agree += (size_t)x;
+	}
+	/* files no predicted import explains: PID 1 imported what the model says it would not */
+	for (size_t i = 0; i < r->n_creds; i++) {
+		if (name_predicted_in(r, r->creds[i].name))
+			continue;
+		out->total++;
+		if ((x = judgement_add(j, "%s: in %s (%llu bytes, observed %s), but the model predicts no import of "
+				       "that name", r->creds[i].name, r->store_path,
+				       (unsigned long long)r->creds[i].size, observed(&r->creds[i]))) < 0)
+			return x;
+	}
+	return 0;
+}
