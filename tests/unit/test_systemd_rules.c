@@ -17,6 +17,7 @@
 #include "systemd/creds_name.h"
 #include "systemd/gates.h"
 #include "systemd/import_creds.h"
+#include "systemd/proc_cmdline.h"
 #include "systemd/versions.h"
 
 /* ---- helpers ----------------------------------------------------------------------- */
@@ -774,6 +775,59 @@ static void test_cmdline_quoting_dashes_and_rd_prefix_follow_proc_cmdline(void *
 	prediction_free(&p);
 }
 
+/* proc_cmdline's words and lookups, directly: quotes group and vanish (also mid-word), a
+ * NUL separates like a blank but a quoted NUL ends the word's string, an unterminated quote
+ * runs to the end, the last KEY= wins and '-' equals '_'. A 1 MiB line of 512 Ki one-byte
+ * words reads in linear time: each word's buffer is its own size, not the rest of the line's
+ * (it was: 256 GiB allocated in all), and a lookup copies only the matching word's value. */
+static void test_proc_cmdline_words_and_keys(void **state)
+{
+	static const char text[] = "a 'b c'd\"e f\"\tg\0h i'\0=j' k=1 \"k=2\"x l-m=\"v w\" \"open\nend";
+	static const char *const want[] = { "a", "b cde f", "g", "h", "i", "k=1", "k=2x", "l-m=v w", "open\nend" };
+	static const char quoted_nul[] = "x=\"1\0=2\" y";
+	const char *p = text, *end = text + sizeof(text) - 1;
+	char *w = NULL, *v = NULL;
+	size_t n = 0, len = 1 << 20;
+
+	while (proc_cmdline_next_word(&p, end, &w) == 1) {
+		assert_true(n < sizeof(want) / sizeof(want[0]));
+		assert_string_equal(w, want[n++]);
+		free(w);
+	}
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	assert_ptr_equal(p, end);
+	assert_int_equal(proc_cmdline_get_key_in(text, end, "k", &v), 1);
+	assert_string_equal(v, "2x");
+	assert_int_equal(proc_cmdline_get_key_in(text, end, "l_m", &v), 1);
+	assert_string_equal(v, "v w");
+	assert_int_equal(proc_cmdline_get_key_in(text, end, "i", &v), 0);   /* i'\0=j' is "i": no '=' */
+	assert_int_equal(proc_cmdline_get_key_in(quoted_nul, quoted_nul + sizeof(quoted_nul) - 1, "x", &v), 1);
+	assert_string_equal(v, "1");
+	assert_int_equal(proc_cmdline_get_key_whole("x=\"1\0=2\" y", "x", &v), 1);   /* the string is x="1 */
+	assert_string_equal(v, "1");
+	free(v);
+	v = NULL;
+	assert_int_equal(proc_cmdline_get_key("a=1\na=2", "a", &v), 1);
+	assert_string_equal(v, "1");
+	free(v);
+	v = NULL;
+
+	char *big = malloc(len + 1);
+	assert_non_null(big);
+	for (size_t i = 0; i < len; i += 4)
+		memcpy(big + i, "x y ", 4);
+	memcpy(big + len - 4, "k=v ", 4);
+	big[len] = 0;
+	p = big;
+	for (n = 0; proc_cmdline_next_word(&p, big + len, &w) == 1; n++)
+		free(w);
+	assert_int_equal(n, len / 2 - 1);   /* "x", "y" per 4 bytes, "k=v" last */
+	assert_int_equal(proc_cmdline_get_key_whole(big, "k", &v), 1);
+	assert_string_equal(v, "v");
+	free(v);
+	free(big);
+}
+
 static void test_import_credentials_switch_is_read_like_proc_cmdline_get_key(void **state)
 {
 	assert_true(cmdline_import_credentials_disabled("quiet systemd.import_credentials=no", NULL));
@@ -1189,6 +1243,7 @@ int main(void)
 		cmocka_unit_test(test_set_credential_binary_is_unknown_to_252_and_known_to_254),
 		cmocka_unit_test(test_cmdline_quoting_dashes_and_rd_prefix_follow_proc_cmdline),
 		cmocka_unit_test(test_import_credentials_switch_is_read_like_proc_cmdline_get_key),
+		cmocka_unit_test(test_proc_cmdline_words_and_keys),
 		cmocka_unit_test(test_preset_credentials_directory_skips_the_import),
 		cmocka_unit_test(test_import_credentials_no_skips_every_source),
 		cmocka_unit_test(test_container_skips_fw_cfg_and_smbios_only),
