@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "systemd/base64.h"
+#include "systemd/gates.h"
 #include "systemd/import_creds.h"
 
 static void check(const struct prediction *p, unsigned version)
