@@ -45,6 +45,13 @@ int frame_write(int fd, const void *data, size_t len)
 	return write_all(fd, data, len);
 }
 
+size_t frame_body_room(size_t cap, size_t len)
+{
+	if (cap == 0)
+		return len < FRAME_FIRST_ROOM ? len : FRAME_FIRST_ROOM;
+	return len - cap > cap ? cap * 2 : len;
+}
+
 /* Reads exactly len bytes before the deadline (deadline < 0: none). */
 static int read_exact(int fd, uint8_t *p, size_t len, long long deadline)
 {
@@ -91,14 +98,23 @@ int frame_read(int fd, size_t max, int timeout_ms, uint8_t **out, size_t *out_le
 	size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
 	if (len > max)
 		return -EMSGSIZE;
-	uint8_t *buf = malloc(len + 1);
-	if (!buf)
-		return -ENOMEM;
-	r = read_exact(fd, buf, len, deadline);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	do {
+		size_t room = frame_body_room(cap, len);
+		uint8_t *nb = realloc(buf, room + 1);
+		if (!nb) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = nb;
+		r = read_exact(fd, buf + cap, room - cap, deadline);
+		if (r < 0) {
+			free(buf);
+			return r;
+		}
+		cap = room;
+	} while (cap < len);
 	buf[len] = '\0';
 	*out = buf;
 	*out_len = len;

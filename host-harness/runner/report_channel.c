@@ -20,7 +20,7 @@ static void frame_reset(struct report_channel *ch)
 {
 	free(ch->body);
 	ch->body = NULL;
-	ch->hdr_got = ch->body_len = ch->body_got = 0;
+	ch->hdr_got = ch->body_len = ch->body_got = ch->body_cap = 0;
 	ch->first_byte_ms = ch->last_byte_ms = 0;
 }
 
@@ -77,7 +77,7 @@ static size_t frame_got(const struct report_channel *ch)
 }
 
 /* Where the next bytes go: the header, then the body (allocated once the length passed
- * its bound check). 0, or -EMSGSIZE / -ENOMEM. */
+ * its bound check, and grown as it fills). 0, or -EMSGSIZE / -ENOMEM. */
 static int next_space(struct report_channel *ch, uint8_t **p, size_t *room)
 {
 	if (ch->hdr_got < HDR_LEN) {
@@ -88,10 +88,15 @@ static int next_space(struct report_channel *ch, uint8_t **p, size_t *room)
 		ch->body_len = (size_t)ch->hdr[0] << 24 | (size_t)ch->hdr[1] << 16 | (size_t)ch->hdr[2] << 8 | ch->hdr[3];
 		if (ch->body_len > FRAME_MAX)
 			return -EMSGSIZE;
-		if (!(ch->body = malloc(ch->body_len + 1)))
-			return -ENOMEM;
 	}
-	*p = ch->body + ch->body_got, *room = ch->body_len - ch->body_got;
+	if (!ch->body || (ch->body_got == ch->body_cap && ch->body_cap < ch->body_len)) {
+		size_t cap = frame_body_room(ch->body_cap, ch->body_len);
+		uint8_t *nb = realloc(ch->body, cap + 1);
+		if (!nb)
+			return -ENOMEM;
+		ch->body = nb, ch->body_cap = cap;
+	}
+	*p = ch->body + ch->body_got, *room = ch->body_cap - ch->body_got;
 	return 0;
 }
 

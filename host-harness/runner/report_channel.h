@@ -8,7 +8,8 @@
  * - Reading never blocks: report_channel_readable() takes what the socket holds, so the
  *   caller's deadlines, QEMU's exit and signals are watched while a frame trickles in.
  * - The length is bound-checked as soon as its 4 bytes are in, before any body byte is
- *   read or memory is allocated for it.
+ *   read or memory is allocated for it; the body's memory then grows with the bytes that
+ *   arrived (common/frame.h frame_body_room()), not with the length the guest claims.
  * - A failed read leaves a sentence in report_channel_why() naming what the guest did
  *   (how many bytes of how many arrived), for the run's diagnosis. */
 #pragma once
@@ -22,8 +23,8 @@ struct report_channel {
 	char *listen_path;   /* unlinked by report_channel_close() */
 	/* the frame being read */
 	uint8_t hdr[4];
-	size_t hdr_got, body_len, body_got;
-	uint8_t *body;
+	size_t hdr_got, body_len, body_got, body_cap;
+	uint8_t *body;       /* body_cap bytes and a NUL */
 	long long first_byte_ms, last_byte_ms;   /* mono_ms(); 0: no byte of this frame yet */
 	size_t trailing;     /* bytes already queued behind the last complete frame */
 	char why[256];

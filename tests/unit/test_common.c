@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -176,6 +177,40 @@ static void test_frame_read_reports_eof_mid_frame_and_timeout(void **state)
 	close(sv[1]);
 }
 
+/* A frame of FRAME_MAX bytes arrives whole through the growing buffer (64 KiB, then doubled
+ * up to the length), from a writer that the socket's buffer makes wait for the reader. */
+static void test_frame_read_grows_its_buffer_up_to_frame_max(void **state)
+{
+	int sv[2], status;
+	uint8_t *big = malloc(FRAME_MAX), *buf = NULL;
+	size_t len = 0;
+	assert_non_null(big);
+	for (size_t i = 0; i < FRAME_MAX; i++)
+		big[i] = (uint8_t)(i * 7 + i / 65536);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[1]);
+		_exit(frame_write(sv[0], big, FRAME_MAX) == 0 ? 0 : 1);
+	}
+	close(sv[0]);
+	assert_int_equal(frame_read(sv[1], FRAME_MAX, 10000, &buf, &len), 0);
+	assert_int_equal(len, FRAME_MAX);
+	assert_memory_equal(buf, big, FRAME_MAX);
+	assert_int_equal(buf[len], 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(frame_body_room(0, 0), 0);
+	assert_int_equal(frame_body_room(0, 10), 10);
+	assert_int_equal(frame_body_room(0, FRAME_MAX), FRAME_FIRST_ROOM);
+	assert_int_equal(frame_body_room(FRAME_FIRST_ROOM, FRAME_FIRST_ROOM + 1), FRAME_FIRST_ROOM + 1);
+	assert_int_equal(frame_body_room(FRAME_MAX / 2, FRAME_MAX), FRAME_MAX);
+	free(buf);
+	free(big);
+	close(sv[1]);
+}
+
 /* Escapes the bytes of a string literal, NULs inside it included, and checks the exact result. */
 #define assert_escapes_to(lit, want) check_escape(lit, sizeof(lit) - 1, want)
 static void check_escape(const char *in, size_t n, const char *want)
@@ -317,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_frame_round_trips_over_a_socketpair),
 		cmocka_unit_test(test_frame_rejects_oversized_length_before_reading_it),
 		cmocka_unit_test(test_frame_read_reports_eof_mid_frame_and_timeout),
+		cmocka_unit_test(test_frame_read_grows_its_buffer_up_to_frame_max),
 		cmocka_unit_test(test_escape_keeps_printable_ascii_as_is),
 		cmocka_unit_test(test_escape_writes_backslash_as_hex_so_it_cannot_pose_as_an_escape),
 		cmocka_unit_test(test_escape_keeps_quotes_which_json_encoding_handles),

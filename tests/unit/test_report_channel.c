@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "frame.h"
 #include "runner/report_channel.h"
 
 struct pair {
@@ -80,6 +81,42 @@ static void test_length_over_the_limit_is_refused_before_any_body_byte(void **st
 	assert_null(buf);
 	assert_string_equal(report_channel_why(&p.ch, -EMSGSIZE), "its length prefix announces a 104857600-byte report, "
 			    "over the 4194304-byte limit (docs/report.md); not a byte of it was read");
+	pair_close(&p);
+}
+
+/* A guest that announces FRAME_MAX bytes and sends ten makes the host allocate the first
+ * room (64 KiB), not 4 MiB; a frame longer than that room still arrives whole, in pieces. */
+static void test_body_memory_grows_with_the_bytes_that_arrived(void **state)
+{
+	struct pair p;
+	uint8_t *buf = NULL, *big;
+	size_t len = 0, n = 300000, sent = 0;
+	pair_open(&p);
+	send_bytes(p.guest, "\0\x40\0\0" "0123456789", 14);   /* FRAME_MAX announced */
+	assert_int_equal(readable(&p, &buf, &len), 0);
+	assert_int_equal(p.ch.body_got, 10);
+	assert_int_equal(p.ch.body_cap, FRAME_FIRST_ROOM);
+	pair_close(&p);
+
+	assert_non_null(big = malloc(n));
+	for (size_t i = 0; i < n; i++)
+		big[i] = (uint8_t)('a' + i % 26);
+	pair_open(&p);
+	send_bytes(p.guest, (uint8_t[]){ 0, (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n }, 4);
+	int x = 0;
+	while (x == 0) {
+		size_t piece = n - sent < 50000 ? n - sent : 50000;
+		if (piece)
+			send_bytes(p.guest, big + sent, piece);
+		sent += piece;
+		x = readable(&p, &buf, &len);
+		assert_true(x == 1 || (x == 0 && sent < n));
+	}
+	assert_int_equal(len, n);
+	assert_memory_equal(buf, big, n);
+	assert_int_equal(buf[n], 0);
+	free(buf);
+	free(big);
 	pair_close(&p);
 }
 
@@ -180,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frame_sent_in_pieces_is_assembled_and_nothing_blocks),
 		cmocka_unit_test(test_length_over_the_limit_is_refused_before_any_body_byte),
+		cmocka_unit_test(test_body_memory_grows_with_the_bytes_that_arrived),
 		cmocka_unit_test(test_eof_mid_frame_says_how_many_bytes_of_how_many_arrived),
 		cmocka_unit_test(test_eof_inside_the_length_prefix_is_named_as_such),
 		cmocka_unit_test(test_half_frame_then_silence_times_out_and_progress_says_so),
