@@ -200,6 +200,32 @@ static int parse_sections(json_t *root, struct report *r, char **error)
 	return 0;
 }
 
+/* "pid1_log" (optional, docs/report.md): typed, and consistent: agree <= compared, and a log
+ * not read ("none") has nothing in it. */
+static int parse_pid1_log(json_t *v, struct report *r, char **error)
+{
+	static const struct field fields[] = {
+		FS("source", F_STR, true, struct report, pid1_log_source),
+		FS("complete", F_BOOL, true, struct report, pid1_log_complete),
+		FI("lines", true, struct report, pid1_log_lines, 0, REPORT_LIST_MAX),
+		FI("compared", true, struct report, pid1_log_compared, 0, 2 * REPORT_LIST_MAX),
+		FI("agree", true, struct report, pid1_log_agree, 0, 2 * REPORT_LIST_MAX),
+	};
+	int x = json_is_object(v) ? parse_object(v, "pid1_log.", fields, 5, r, error)
+				  : json_doc_fail(error, "pid1_log: expected an object");
+	if (x < 0)
+		return x;
+	r->has_pid1_log = true;
+	if (strcmp(r->pid1_log_source, "/dev/kmsg") && strcmp(r->pid1_log_source, "none"))
+		return json_doc_fail(error, "pid1_log.source: expected \"/dev/kmsg\" or \"none\"");
+	if (r->pid1_log_agree > r->pid1_log_compared)
+		return json_doc_fail(error, "pid1_log.agree: %lld, more than compared (%lld)",
+				     (long long)r->pid1_log_agree, (long long)r->pid1_log_compared);
+	if (!strcmp(r->pid1_log_source, "none") && (r->pid1_log_complete || r->pid1_log_lines || r->pid1_log_compared))
+		return json_doc_fail(error, "pid1_log: a log not read (\"none\") must be incomplete with no lines");
+	return 0;
+}
+
 static int parse_root(json_t *root, struct report *r, char **error)
 {
 	static const char *const top[] = { "credscope-report", "agent", "systemd", "kernel", "manifest", "env",
@@ -213,7 +239,8 @@ static int parse_root(json_t *root, struct report *r, char **error)
 		size_t i = 0;
 		while (i < sizeof top / sizeof *top && strcmp(top[i], key))
 			i++;
-		if (i == sizeof top / sizeof *top && strcmp(key, "model"))   /* "model": optional, below */
+		/* "model" and "pid1_log": optional, below */
+		if (i == sizeof top / sizeof *top && strcmp(key, "model") && strcmp(key, "pid1_log"))
 			return json_doc_fail(error, "%s: unknown field", key);
 	}
 	for (size_t i = 0; i < sizeof top / sizeof *top; i++)
@@ -231,6 +258,8 @@ static int parse_root(json_t *root, struct report *r, char **error)
 		return json_doc_fail(error, "verdict: expected pass, fail or error");
 	if (!(r->verdict = strdup(json_string_value(v))))
 		return -ENOMEM;
+	if (json_object_get(root, "pid1_log") && (x = parse_pid1_log(json_object_get(root, "pid1_log"), r, error)) < 0)
+		return x;
 	if ((x = parse_sections(root, r, error)) < 0 ||
 	    (x = parse_list(json_object_get(root, "sources"), "sources", source_fields, 7, sizeof *r->sources,
 			    (void **)&r->sources, &r->n_sources, error)) < 0 ||
@@ -272,7 +301,7 @@ void report_free(struct report *r)
 	}
 	free(r->sources), free(r->creds), free(r->findings);
 	free(r->agent_version), free(r->kernel), free(r->manifest_source), free(r->store_path), free(r->store_fs);
-	free(r->verdict);
+	free(r->verdict), free(r->pid1_log_source);
 	memset(r, 0, sizeof *r);
 }
 

@@ -58,6 +58,11 @@ struct report {
 	struct report_finding *findings;
 	size_t n_findings;
 	char *verdict;                                   /* pass, fail, error */
+	/* "pid1_log" (optional): PID 1's own log lines held against the agent's prediction */
+	bool has_pid1_log;
+	char *pid1_log_source;                           /* "/dev/kmsg" or "none" */
+	bool pid1_log_complete;
+	int64_t pid1_log_lines, pid1_log_compared, pid1_log_agree;
 };
 
 int report_parse(const char *buf, size_t len, struct report *out, char **error);

@@ -158,6 +158,66 @@ static void judge(const char *creds, const char *verdict, const char *sent_hmac,
 	free(s);
 }
 
+/* A valid report carrying "pid1_log": PID1 (a JSON object or anything else). */
+static char *with_pid1_log(const char *pid1)
+{
+	char *s = make_report(FOO_CRED(H1), "", "pass"), *at = strstr(s, "\"verdict\":"), *m;
+	assert_non_null(at);
+	assert_true(asprintf(&m, "%.*s\"pid1_log\":%s,%s", (int)(at - s), s, pid1, at) > 0);
+	free(s);
+	return m;
+}
+
+#define PID1_OK "{\"source\":\"/dev/kmsg\",\"complete\":true,\"lines\":2,\"compared\":3,\"agree\":2}"
+
+static void test_pid1_log_is_optional_typed_and_consistent(void **state)
+{
+	static const struct { const char *pid1, *error; } bad[] = {
+		{ "[]", "pid1_log: expected an object" },
+		{ "{\"source\":\"/dev/kmsg\",\"complete\":true,\"lines\":2,\"compared\":3}", "pid1_log.agree: missing" },
+		{ "{\"source\":\"/dev/kmsg\",\"complete\":1,\"lines\":2,\"compared\":3,\"agree\":2}",
+		  "pid1_log.complete: expected true or false" },
+		{ "{\"source\":\"/dev/kmsg\",\"complete\":true,\"lines\":-1,\"compared\":3,\"agree\":2}",
+		  "pid1_log.lines: expected an integer" },
+		{ "{\"source\":\"/dev/kmsg\",\"complete\":true,\"lines\":2,\"compared\":3,\"agree\":2,\"text\":\"x\"}",
+		  "pid1_log.text: unknown field" },
+		{ "{\"source\":\"/proc/kmsg\",\"complete\":true,\"lines\":2,\"compared\":3,\"agree\":2}",
+		  "pid1_log.source: expected \"/dev/kmsg\" or \"none\"" },
+		{ "{\"source\":\"/dev/kmsg\",\"complete\":true,\"lines\":2,\"compared\":3,\"agree\":4}",
+		  "pid1_log.agree: 4, more than compared (3)" },
+		{ "{\"source\":\"none\",\"complete\":false,\"lines\":1,\"compared\":0,\"agree\":0}",
+		  "pid1_log: a log not read (\"none\") must be incomplete with no lines" },
+	};
+	struct report r;
+	char *s = make_report(FOO_CRED(H1), "", "pass");
+
+	assert_int_equal(parse_str(s, &r, NULL), 0);   /* absent: fine, and said */
+	assert_false(r.has_pid1_log);
+	assert_null(r.pid1_log_source);
+	report_free(&r);
+	free(s);
+	s = with_pid1_log(PID1_OK);
+	assert_int_equal(parse_str(s, &r, NULL), 0);
+	assert_true(r.has_pid1_log);
+	assert_string_equal(r.pid1_log_source, "/dev/kmsg");
+	assert_true(r.pid1_log_complete);
+	assert_int_equal(r.pid1_log_lines, 2);
+	assert_int_equal(r.pid1_log_compared, 3);
+	assert_int_equal(r.pid1_log_agree, 2);
+	report_free(&r);
+	free(s);
+	s = with_pid1_log("{\"source\":\"none\",\"complete\":false,\"lines\":0,\"compared\":0,\"agree\":0}");
+	assert_int_equal(parse_str(s, &r, NULL), 0);
+	assert_string_equal(r.pid1_log_source, "none");
+	report_free(&r);
+	free(s);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		s = with_pid1_log(bad[i].pid1);
+		assert_rejected(s, bad[i].error);
+		free(s);
+	}
+}
+
 static void test_matching_hmac_and_agent_pass_is_a_pass(void **state)
 {
 	struct judgement j;
@@ -306,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_expected_fate_count_is_checked),
 		cmocka_unit_test(test_dropped_string_without_explanation_fails),
 		cmocka_unit_test(test_escaped_names_match_the_hosts_bytes),
+		cmocka_unit_test(test_pid1_log_is_optional_typed_and_consistent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
