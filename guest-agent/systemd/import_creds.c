@@ -288,6 +288,7 @@ static int judge_capacity(struct predictor *pr, size_t idx, size_t len)
 			      pr->max_pages - p->store_pages_used, pr->max_pages, pr->page_size, pages,
 			      by_write ? "Failed to write credential" : "Failed to create credential '",
 			      by_write ? "" : c->name, by_write ? "" : "'", source_label(c->source));
+	cand_at(pr, idx)->store_failure = no_inode ? STORE_FAILURE_CREATE : STORE_FAILURE_WRITE;
 	pr->aborted_by[c->source] = idx + 1;
 	if (!pr->first_full) {
 		pr->first_full = idx + 1;

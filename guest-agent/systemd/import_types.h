@@ -56,6 +56,16 @@ struct store_limits {
 	uint64_t inodes;              /* tmpfs nr_inodes=; 0 = no limit */
 };
 
+/* Where a FATE_DROPPED_STORE_FULL candidate met ENOSPC itself (the others of its source were
+ * never seen): at the O_EXCL create (no inode left: "Failed to create %s/%s: %m") or at the
+ * write or copy of its bytes (no page left: "Failed to write credential: %m" for SMBIOS and the
+ * command line, "Failed to create credential '%s': %m" for fw_cfg and @initrd). */
+enum cred_store_failure {
+	STORE_FAILURE_NONE,
+	STORE_FAILURE_CREATE,
+	STORE_FAILURE_WRITE,
+};
+
 struct cred_candidate {
 	enum cred_source source;
 	char *origin;              /* "SMBIOS 11-0 string 3 at byte 17", "fw_cfg opt/io.systemd.credentials/FOO",
@@ -69,6 +79,7 @@ struct cred_candidate {
 	uint8_t *imported;         /* the exact bytes systemd writes; NULL unless FATE_IMPORTED* */
 	size_t imported_len;
 	enum cred_fate fate;
+	enum cred_store_failure store_failure; /* FATE_DROPPED_STORE_FULL only */
 	char *detail;              /* one clause with the numbers behind the fate, e.g.
 	                              "the entry is 5123 bytes and systemd 252 reads only the first 4096" */
 };

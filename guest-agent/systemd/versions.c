@@ -69,7 +69,10 @@ static const struct systemd_release releases[] = {
 		/* systemd.set_credential_binary=, the @initrd import (:725-728@v254), the CVM skip
 		 * (:380,577@v254), tmpfs nr_inodes=1024,size=1M[,noswap] store
 		 * (src/shared/mount-util.c:1478-1530@v254), read_full_file() of /proc/cmdline
-		 * (src/basic/proc-cmdline.c:163@v254). */
+		 * (src/basic/proc-cmdline.c:163@v254). PID 1 logs "Received regular credentials: ..."
+		 * and "Acquired ..." (report_credentials(), src/core/import-creds.c:855,867@v254,
+		 * :857,868@254.26) and says so when its kmsg ratelimit trips (src/basic/log.c:607@254.26;
+		 * 252.39 drops silently, :549-550@252.39). */
 		.version = 254,
 		.verified_through = 254,
 		.has_import = true,
@@ -82,6 +85,8 @@ static const struct systemd_release releases[] = {
 		.imports_initrd = true,
 		.cvm_skips_firmware = true,
 		.container_skip_note = "",
+		.logs_received_credentials = true,
+		.kmsg_ratelimit_notice = true,
 	},
 	{
 		/* unbase64mem() learns the URL-safe alphabet (a5559e06,
@@ -99,6 +104,8 @@ static const struct systemd_release releases[] = {
 		.imports_initrd = true,
 		.cvm_skips_firmware = true,
 		.container_skip_note = "",
+		.logs_received_credentials = true,
+		.kmsg_ratelimit_notice = true,
 	},
 	{
 		/* Debian trixie (257.13). read_smbios11_field() reads the whole entry, up to 8 + 1 MiB
@@ -122,6 +129,8 @@ static const struct systemd_release releases[] = {
 		.cvm_skips_firmware = true,
 		.container_skip_note = "",
 		.tmpfs_noswap_secure = true,
+		.logs_received_credentials = true,
+		.kmsg_ratelimit_notice = true,
 	},
 	{
 		/* NEWS 258: "Support for the SystemdOptions EFI variable has been removed". The
@@ -143,6 +152,8 @@ static const struct systemd_release releases[] = {
 		.cvm_skips_firmware = true,
 		.container_skip_note = "",
 		.tmpfs_noswap_secure = true,
+		.logs_received_credentials = true,
+		.kmsg_ratelimit_notice = true,
 	},
 	{
 		/* Debian forky (262). SMBIOS trusted under TDX (src/core/import-creds.c:631-633@262);
@@ -168,6 +179,8 @@ static const struct systemd_release releases[] = {
 		.cvm_msr_fail_closed = true,
 		.container_skip_note = "",
 		.tmpfs_noswap_secure = true,
+		.logs_received_credentials = true,
+		.kmsg_ratelimit_notice = true,
 	},
 };
 

@@ -67,6 +67,13 @@ struct systemd_release {
 	const char *container_skip_note;
 	/* systemd-creds counts tmpfs mounted with noswap as secure (not only ramfs). */
 	bool tmpfs_noswap_secure;
+	/* After the import PID 1 lists $CREDENTIALS_DIRECTORY at info level: "Received regular
+	 * credentials: A, B" and "Acquired %i regular credentials, %i untrusted credentials."
+	 * (report_credentials(); systemd/pid1_lines.h). */
+	bool logs_received_credentials;
+	/* When PID 1's own /dev/kmsg ratelimit (200 lines per 5 s) trips, it writes "Too many
+	 * messages being logged to kmsg, ignoring" once; before, the lines vanish without a trace. */
+	bool kmsg_ratelimit_notice;
 };
 
 /* The row governing VERSION (see above); never NULL. */
