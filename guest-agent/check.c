@@ -61,6 +61,8 @@ int check_run(const struct cli_ctx *ctx, const struct manifest_opts *o, struct c
 	if (check_load_manifest(ctx, o, c) < 0)
 		return 2;
 	r = verify_run(&c->manifest, &c->snap.store, &c->snap.pred, &c->result);
+	if (r == 0)
+		r = verify_pid1_log(&c->snap.pid1, &c->result);
 	if (r < 0) {
 		set_error(c, r, strdup("out of memory while verifying"));
 		return 2;
@@ -93,11 +95,13 @@ void check_print(const struct check *c, bool color)
 					COLOR_NONE, COLOR_NONE };
 		table_add_row(t, cells, colors);
 	}
-	char note[200];
+	char note[200], line[400];
 	if (c->error)
 		fprintf(stderr, "credscope: %s\n", c->error);
 	if (c->have_snapshot && explain_model_note(&c->snap.pred, note, sizeof note))
 		printf("The %s.\n", note);
+	if (c->have_snapshot)
+		printf("%s\n", pid1_check_summary(&c->snap.pid1, line, sizeof line));
 	if (t && table_rows(t))
 		table_print(t, stdout, color);
 	else if (c->verdict == VERDICT_PASS)

@@ -43,8 +43,10 @@ static void print_sources(const struct prediction *p, bool color)
 	table_free(t);
 }
 
-static void print_summary(const struct prediction *p)
+static void print_summary(const struct prediction *p, const struct pid1_check *pid1)
 {
+	char line[400];
+
 	char sd[64];
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_cands; i++)
@@ -76,6 +78,7 @@ static void print_summary(const struct prediction *p)
 			printf("%s: %s.\n", cred_source_name((enum cred_source)s), e);
 		free(e);
 	}
+	printf("%s\n", pid1_check_summary(pid1, line, sizeof line));
 }
 
 static void print_store(const struct credstore *s, bool color)
@@ -135,7 +138,7 @@ int cmd_list(const struct cli_ctx *ctx, int argc, char **argv)
 	if (snapshot_load(ctx, &snap, &error) < 0)
 		return cli_fail(error);
 	if (ctx->json) {
-		struct report_input in = { .pred = &snap.pred, .store = &snap.store };
+		struct report_input in = { .pred = &snap.pred, .store = &snap.store, .pid1 = &snap.pid1 };
 		json_t *j = report_build_list(&in);
 		if (j)
 			json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -143,7 +146,7 @@ int cmd_list(const struct cli_ctx *ctx, int argc, char **argv)
 		json_decref(j);
 	} else {
 		print_sources(&snap.pred, ctx->color);
-		print_summary(&snap.pred);
+		print_summary(&snap.pred, &snap.pid1);
 		print_store(&snap.store, ctx->color);
 	}
 	snapshot_free(&snap);

@@ -78,6 +78,7 @@ int cmd_report(const struct cli_ctx *ctx, int argc, char **argv)
 	check_print(&c, ctx->color);
 	struct report_input in = {
 		.pred = c.have_snapshot ? &c.snap.pred : NULL, .store = &c.snap.store,
+		.pid1 = c.have_snapshot ? &c.snap.pid1 : NULL,
 		.manifest = c.have_manifest ? &c.manifest : NULL, .manifest_source = c.bytes.source,
 		.manifest_sha256 = c.bytes.source ? c.manifest_sha256 : NULL,
 		.result = &c.result, .verdict = c.verdict, .kernel = c.snap.kernel, .error = c.error,

@@ -34,7 +34,7 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	if (ctx->json) {
 		struct report_input in = {
 			.pred = c.have_snapshot ? &c.snap.pred : NULL,
-			.store = &c.snap.store,
+			.store = &c.snap.store, .pid1 = c.have_snapshot ? &c.snap.pid1 : NULL,
 			.manifest = c.have_manifest ? &c.manifest : NULL,
 			.manifest_source = c.bytes.source,
 			.manifest_sha256 = c.bytes.source ? c.manifest_sha256 : NULL,

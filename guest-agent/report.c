@@ -134,6 +134,15 @@ static json_t *build_manifest(const struct report_input *in, bool for_host)
 			 "sha256", empty);
 }
 
+json_t *report_json_pid1_log(const struct pid1_check *c)
+{
+	bool read = c && c->read;
+
+	return json_pack("{s:s, s:b, s:I, s:I, s:I}", "source", read ? "/dev/kmsg" : "none",
+			 "complete", read && c->complete, "lines", (json_int_t)(read ? c->lines : 0),
+			 "compared", (json_int_t)(read ? c->compared : 0), "agree", (json_int_t)(read ? c->agree : 0));
+}
+
 json_t *report_build(const struct report_input *in)
 {
 	json_t *creds = report_json_credentials(in, false);
@@ -147,6 +156,8 @@ json_t *report_build(const struct report_input *in)
 			      "env", build_env(env), "sources", report_json_sources(in->pred),
 			      "store", report_json_store(in->store), "credentials", creds,
 			      "findings", report_findings(in), "verdict", verdict_name(in->verdict));
+	if (o)
+		json_object_set_new(o, "pid1_log", report_json_pid1_log(in->pid1));
 	return o;
 }
 
@@ -159,6 +170,8 @@ json_t *report_build_verify(const struct report_input *in)
 			      "findings", report_json_findings(in->result, true),
 			      "failures", (json_int_t)(in->result ? in->result->n_failures : 0),
 			      "verdict", verdict_name(in->verdict));
+	if (o)
+		json_object_set_new(o, "pid1_log", report_json_pid1_log(in->pid1));
 	if (o && in->error)
 		json_object_set_new(o, "error", json_string(in->error));
 	return o;
@@ -184,14 +197,15 @@ json_t *report_build_list(const struct report_input *in)
 			"container_unseen", report_text(p->env.container_note[0] ? p->env.container_note : NULL),
 			"confidential_vm_kind", p->env.cvm_kind[0] ? p->env.cvm_kind : "none",
 			"confidential_vm_unseen", report_text(p->env.cvm_note[0] ? p->env.cvm_note : NULL)));
-	return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:I, s:I, s:o, s:o}, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:I, s:I, s:o, s:o}, s:o, s:o, s:o}",
 			 "systemd", build_systemd(&p->env), "model", report_json_model(&p->env),
 			 "env", env,
 			 "sources", report_json_sources(p),
 			 "prediction", "imported", imported, "budget_used", (json_int_t)p->budget_used,
 			 "budget_max", (json_int_t)CRED_TOTAL_SIZE_MAX, "skip_reason", report_text(p->skip_reason),
 			 "store_full", report_text(p->store_full),
-			 "store", report_json_store(in->store), "credentials", report_json_credentials(in, true));
+			 "store", report_json_store(in->store), "credentials", report_json_credentials(in, true),
+			 "pid1_log", report_json_pid1_log(in->pid1));
 }
 
 char *report_dump(const struct report_input *in)

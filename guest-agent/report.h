@@ -11,12 +11,14 @@
 
 #include "credstore.h"
 #include "manifest.h"
+#include "pid1_check.h"
 #include "systemd/import_creds.h"
 #include "verify.h"
 
 struct report_input {
 	const struct prediction *pred;        /* NULL if the sources could not be read */
 	const struct credstore *store;
+	const struct pid1_check *pid1;        /* PID 1's log against pred; NULL if not loaded */
 	const struct manifest *manifest;      /* NULL when none could be read */
 	const char *manifest_source;          /* "label:credscope", "file:PATH"; NULL if none */
 	const char *manifest_sha256;          /* hex of the manifest bytes; NULL if none */
@@ -47,5 +49,9 @@ json_t *report_json_findings(const struct verify_result *r, bool extended);
 /* {"version": ROW, "applied_to": V, "verified": BOOL}: the version table's row that judged V
  * and whether it was checked against V's own source (systemd_model()). */
 json_t *report_json_model(const struct import_env *env);
+/* {"source": "/dev/kmsg" | "none", "complete", "lines", "compared", "agree"}: what PID 1's
+ * log held and how much of it was held against the prediction; "none" and zeros for NULL or
+ * a log not read. */
+json_t *report_json_pid1_log(const struct pid1_check *c);
 /* Compact JSON text (malloc'd), or NULL on ENOMEM. */
 char *report_dump(const struct report_input *in);

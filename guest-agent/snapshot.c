@@ -16,6 +16,22 @@ static int unworded(char **error, int r, const char *what)
 	return r;
 }
 
+/* PID 1's log, read and compared (pid1_check.h). 0 or -ENOMEM. */
+static int load_pid1_log(const struct cli_ctx *ctx, struct snapshot *s)
+{
+	struct kmsg_log log = { 0 };
+	int r = 0;
+
+	if (s->env.in_container)
+		snprintf(log.why_not, sizeof log.why_not, "in a container PID 1 logs to the console, not to /dev/kmsg");
+	else
+		r = kmsg_load(ctx->root, &log);
+	if (r == 0)
+		r = pid1_check_run(&s->pred, &log, s->sources.cmdline, &s->pid1);
+	kmsg_log_free(&log);
+	return r;
+}
+
 int snapshot_load(const struct cli_ctx *ctx, struct snapshot *s, char **error)
 {
 	struct utsname u;
@@ -40,11 +56,17 @@ int snapshot_load(const struct cli_ctx *ctx, struct snapshot *s, char **error)
 		sources_free(&s->sources);
 		return unworded(error, r, "predicting systemd's import");
 	}
+	r = load_pid1_log(ctx, s);
+	if (r < 0) {
+		snapshot_free(s);
+		return unworded(error, r, "reading PID 1's log");
+	}
 	return 0;
 }
 
 void snapshot_free(struct snapshot *s)
 {
+	pid1_check_free(&s->pid1);
 	credstore_free(&s->store);
 	prediction_free(&s->pred);
 	sources_free(&s->sources);

@@ -1,14 +1,18 @@
 /* snapshot: everything the agent observes about one boot, loaded once per command.
  *
  * Promise: snapshot_load() reads every credential source under the root (sources_load),
- * replays systemd's import for the detected or given version (predict_import), and reads
- * /run/credentials/@system judged by that version's rule (credstore_load). It prints
+ * replays systemd's import for the detected or given version (predict_import), reads
+ * /run/credentials/@system judged by that version's rule (credstore_load), and holds PID 1's
+ * own log lines against the replay (pid1_check; outside containers only: there PID 1 logs to
+ * the console, and a /dev/kmsg is the host's). A log that cannot be read is a state of
+ * pid1, not a failure. It prints
  * nothing: on failure *error is one malloc'd sentence naming the input that failed (NULL only
  * when even that could not be allocated), which the command prints and maps to exit 2.
  */
 #pragma once
 #include "cli.h"
 #include "credstore.h"
+#include "pid1_check.h"
 #include "sources.h"
 
 struct snapshot {
@@ -16,6 +20,7 @@ struct snapshot {
 	struct import_sources sources;
 	struct prediction pred;
 	struct credstore store;
+	struct pid1_check pid1;      /* PID 1's log against pred */
 	char kernel[128];            /* uname release of the running kernel */
 };
 

@@ -296,6 +296,15 @@ static int self_check(const struct manifest *m, const struct credstore *s, const
 	return r;
 }
 
+int verify_pid1_log(const struct pid1_check *c, struct verify_result *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && c && i < c->n_dis; i++)
+		r = add(out, c->dis[i].name, FINDING_MISMATCH, "model-disagrees", true, strdup(c->dis[i].message));
+	return r;
+}
+
 int verify_run(const struct manifest *m, const struct credstore *s, const struct prediction *p,
 	       struct verify_result *out)
 {

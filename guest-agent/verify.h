@@ -14,6 +14,7 @@
 
 #include "credstore.h"
 #include "manifest.h"
+#include "pid1_check.h"
 #include "systemd/import_creds.h"
 
 enum finding_kind {
@@ -49,6 +50,9 @@ int verify_run(const struct manifest *m, const struct credstore *s, const struct
 /* Checks a single expectation, appending its findings to out (used by `explain`). */
 int verify_entry(const struct manifest *m, const struct manifest_entry *e, const struct credstore *s,
 		 const struct prediction *p, struct verify_result *out);
+/* PID 1's own log against the prediction: each disagreement (pid1_check.h) is a failing
+ * model-disagrees mismatch. */
+int verify_pid1_log(const struct pid1_check *c, struct verify_result *out);
 /* Findings about the store and the boot: weak, writable, modes, unusable entries, skipped import. */
 int verify_store(const struct credstore *s, const struct prediction *p, struct verify_result *out);
 void verify_result_free(struct verify_result *r);

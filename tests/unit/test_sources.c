@@ -20,39 +20,11 @@
 #include "sources.h"
 #include "systemd/import_creds.h"
 #include "transport.h"
+#include "temp_root.h"
 
 #define BASIC "tests/fixtures/roots/sources-basic"
 
 /* ---- temporary roots -------------------------------------------------------------------- */
-
-static void mkdir_parents(char *path)
-{
-	for (char *p = path + 1; *p; p++)
-		if (*p == '/') {
-			*p = 0;
-			(void) mkdir(path, 0755);
-			*p = '/';
-		}
-}
-
-static void put(const char *root, const char *rel, const void *data, size_t len)
-{
-	char *path;
-	int fd;
-
-	assert_true(asprintf(&path, "%s%s", root, rel) > 0);
-	mkdir_parents(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t) len);
-	close(fd);
-	free(path);
-}
-
-static void puts_at(const char *root, const char *rel, const char *s)
-{
-	put(root, rel, s, strlen(s));
-}
 
 static char *temp_root(void)
 {
