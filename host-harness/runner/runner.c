@@ -56,7 +56,9 @@ static bool preflight(struct run *r, const struct hv_config *cfg)
 	return true;
 }
 
-/* The kernel command line (never secret: the case parser keeps secrets off it). */
+/* The kernel command line (never secret: the case parser keeps secrets off it).
+ * printk.devkmsg=on: the kernel never ratelimits PID 1's lines in /dev/kmsg, so the agent can
+ * hold their absence against its model (docs/harness.md); a case's own words come after it. */
 static char *kernel_words(const struct run *r)
 {
 	const char *boot = r->prof->ops->harness_boot_words, *extra = r->tc->cmdline_extra;
@@ -66,7 +68,7 @@ static char *kernel_words(const struct run *r)
 		snprintf(report, sizeof report, "credscope.report=serial:%s", SERIAL_REPORT_PORT);
 	else
 		snprintf(report, sizeof report, "credscope.report=vsock:2:%u", VSOCK_REPORT_PORT);
-	if (asprintf(&line, "%s%s%s panic=-1%s%s%s%s", r->img.cmdline ? r->img.cmdline : "", r->img.cmdline ? " " : "",
+	if (asprintf(&line, "%s%s%s printk.devkmsg=on panic=-1%s%s%s%s", r->img.cmdline ? r->img.cmdline : "", r->img.cmdline ? " " : "",
 		     report, boot ? " " : "", boot ? boot : "", extra && *extra ? " " : "", extra ? extra : "") < 0)
 		return NULL;
 	return line;

@@ -430,7 +430,8 @@ static void test_ch_case_speaks_the_api_and_says_no_report_arrived_through_hybri
 	assert_non_null(strstr(res.diagnosis, "no report through cloud-hypervisor's hybrid vsock within 1 s"));
 	slurp(fd.record, record, sizeof record);
 	assert_non_null(strstr(record, "\"oem_strings\":[\"io.systemd.credential.binary:FOO=YmFy\"]"));
-	assert_non_null(strstr(record, "console=ttyS0 credscope.report=vsock:2:5123 panic=-1 systemd.set_credential=CMD:uff\""));
+	assert_non_null(strstr(record, "console=ttyS0 credscope.report=vsock:2:5123 printk.devkmsg=on panic=-1 "
+					 "systemd.set_credential=CMD:uff\""));
 	assert_non_null(strstr(record, "/expect.img\",\"readonly\":true}"));
 	assert_non_null(strstr(record, "PUT /api/v1/vm.boot -\nPUT /api/v1/vm.shutdown -\nPUT /api/v1/vmm.shutdown -\n"));
 	assert_int_equal(rmdir(tmp), 0);  /* the run directory is gone */
