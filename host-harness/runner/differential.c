@@ -66,6 +66,16 @@ int differential_judge(const struct report *r, struct judgement *j)
 			return x;
 		out->agree += (size_t)x;
 	}
+	/* PID 1's own log lines, as the agent compared them with its prediction (a difference
+	 * is also a model-disagrees finding there, so the agent's verdict fails with it) */
+	if (r->has_pid1_log) {
+		out->pid1_compared = (size_t)r->pid1_log_compared;
+		out->pid1_agree = (size_t)r->pid1_log_agree;
+		if (out->pid1_agree < out->pid1_compared &&
+		    (x = judgement_add(j, "PID 1's own log: %zu of %zu of its import lines agree with the model (%s)",
+				       out->pid1_agree, out->pid1_compared, r->pid1_log_source)) < 0)
+			return x;
+	}
 	/* files no predicted import explains: PID 1 imported what the model says it would not */
 	for (size_t i = 0; i < r->n_creds; i++) {
 		if (name_predicted_in(r, r->creds[i].name))

@@ -39,7 +39,10 @@ static char *cred(const char *name, const char *origin)
 	return s;
 }
 
-/* A valid report with these sources and store files (each a malloc'd JSON object or NULL). */
+static const char *pid1_log = "";
+
+/* A valid report with these sources and store files (each a malloc'd JSON object or NULL),
+ * and pid1_log's text before the verdict. */
 static void parse(struct report *r, char *const *sources, char *const *creds, const char *verdict)
 {
 	char *s, *sl = strdup(""), *cl = strdup("");
@@ -60,8 +63,8 @@ static void parse(struct report *r, char *const *sources, char *const *creds, co
 		"\"env\":{\"container\":false,\"confidential_vm\":false,\"credentials_dir_preset\":false,"
 		"\"import_disabled\":false,\"dmi_sysfs\":true,\"fw_cfg\":true,\"page_size\":4096},"
 		"\"sources\":[%s],\"store\":{\"path\":\"/run/credentials/@system\",\"exists\":true,\"fs\":\"tmpfs\","
-		"\"secure\":true,\"read_only\":true},\"credentials\":[%s],\"findings\":[],\"verdict\":\"%s\"}",
-		sl, cl, verdict) > 0);
+		"\"secure\":true,\"read_only\":true},\"credentials\":[%s],\"findings\":[],%s\"verdict\":\"%s\"}",
+		sl, cl, pid1_log, verdict) > 0);
 	char *err = NULL;
 	if (report_parse(s, strlen(s), r, &err) < 0)
 		fail_msg("report_parse: %s", err ? err : "?");
@@ -158,6 +161,25 @@ static void test_unpredicted_store_file(void **state)
 	judgement_free(&j), report_free(&r);
 }
 
+/* PID 1's own lines, as the agent compared them: counted, and a difference is a problem. */
+static void test_pid1_log_counts(void **state)
+{
+	struct report r;
+	struct judgement j;
+	char *sources[] = { src(S1, "smbios", "A", "imported"), NULL };
+	char *creds[] = { cred("A", S1), NULL };
+	pid1_log = "\"pid1_log\":{\"source\":\"/dev/kmsg\",\"complete\":true,\"lines\":3,\"compared\":3,\"agree\":2},";
+	parse(&r, sources, creds, "fail");
+	pid1_log = "";
+	judge(&r, &j);
+	assert_int_equal(j.diff.agree, 1);
+	assert_int_equal(j.diff.pid1_compared, 3);
+	assert_int_equal(j.diff.pid1_agree, 2);
+	assert_int_equal(j.n_problems, 1);
+	assert_string_equal(j.problems[0], "PID 1's own log: 2 of 3 of its import lines agree with the model (/dev/kmsg)");
+	judgement_free(&j), report_free(&r);
+}
+
 /* Through report_judge: the agent's own verdict must agree with the host's count. */
 static void test_judge_instead_and_agent_verdict(void **state)
 {
@@ -236,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_other_string_won),
 		cmocka_unit_test(test_unknown_bytes),
 		cmocka_unit_test(test_unpredicted_store_file),
+		cmocka_unit_test(test_pid1_log_counts),
 		cmocka_unit_test(test_judge_instead_and_agent_verdict),
 		cmocka_unit_test(test_case_field),
 		cmocka_unit_test(test_manifest_expects_nothing),
