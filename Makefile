@@ -69,7 +69,7 @@ $(B)/asan/%.o: %.c
 
 $(B)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) $(DEPFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -g -O1 $(PKG_CFLAGS) -DCREDSCOPE_FUZZING -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+	$(CLANG) $(CPPFLAGS) $(DEPFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -g -O1 $(PKG_CFLAGS) -DCREDSCOPE_FUZZING -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -c -o $@ $<
 
 -include $(shell find $(B) -path $(B)/deb -prune -o -type f -name '*.d' -print 2>/dev/null)
 
