@@ -59,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.n_smbios = 1;
 	s.cmdline = cmdline;
 	s.efi_options = data[0] & 2 ? cmdline : NULL;
+	bool disabled = cmdline_import_credentials_disabled(s.cmdline, s.efi_options);   /* one answer for all versions */
 
 	for (size_t i = 0; i < 3; i++) {
 		struct import_env env = {
@@ -66,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.page_size = data[0] & 1 ? 64 : 4096,
 			.dmi_sysfs_present = true,
 			.fw_cfg_present = true,
-			.import_disabled = cmdline_import_credentials_disabled(s.cmdline, s.efi_options),
+			.import_disabled = disabled,
 		};
 		struct prediction p;
 		uint8_t *out = NULL;
