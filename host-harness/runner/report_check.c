@@ -337,44 +337,143 @@ const struct report_cred *report_find_cred(const struct report *r, const char *n
 
 /* ---- the host's verdict ---------------------------------------------------------- */
 
-int judgement_add(struct judgement *j, const char *fmt, ...)
+/* For "%.*s%s": S cut to MAX bytes, then "..." when it was longer. Guest strings reach
+ * 64 KiB each; a sentence shows a bounded piece. */
+#define SHOWN(s, max) (int)strnlen((s), (max)), (s), (s)[strnlen((s), (max))] ? "..." : ""
+
+/* Takes MSG (malloc'd) as the next problem, about NAME for the cause KEY (both copied). */
+static int judgement_push(struct judgement *j, char *msg, const char *name, const char *key, size_t at)
 {
-	va_list ap;
-	char *msg;
+	struct judge_cause c = { .at = at };
 	char **np = realloc(j->problems, (j->n_problems + 1) * sizeof *np);
-	if (!np)
+	struct judge_cause *nc = np ? realloc(j->causes, (j->n_problems + 1) * sizeof *nc) : NULL;
+
+	if (np)
+		j->problems = np;
+	if (nc)
+		j->causes = nc;
+	if (!nc || (name && !(c.name = strdup(name))) || (key && !(c.key = strdup(key)))) {
+		free(c.name);
+		free(msg);
 		return -ENOMEM;
-	j->problems = np;
-	va_start(ap, fmt);
-	int r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
+	}
+	j->causes[j->n_problems] = c;
 	j->problems[j->n_problems++] = msg;
 	return 0;
 }
 
+int judgement_add(struct judgement *j, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	va_start(ap, fmt);
+	int r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	return r < 0 ? -ENOMEM : judgement_push(j, msg, NULL, NULL, 0);
+}
+
+int judgement_add_about(struct judgement *j, const char *name, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *cause, *shown, *all;
+	va_start(ap, fmt);
+	int r = vasprintf(&cause, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	if (asprintf(&shown, "%.*s%s", SHOWN(name, JUDGE_NAME_SHOWN)) < 0)
+		shown = NULL;
+	if (!shown || asprintf(&all, "%s: %s", shown, cause) < 0)
+		all = NULL;
+	r = all ? judgement_push(j, all, shown, key ? key : cause, strlen(shown) + 2) : -ENOMEM;
+	free(shown);
+	free(cause);
+	return r;
+}
+
+/* A problem with a cause key, for sorting the keys together (first found first). */
+struct keyed {
+	const char *key;
+	size_t i;        /* the problem */
+	size_t n;        /* on the first of a run of one key: the run's length */
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* One sentence for the problems RUN[0..n) of one cause: the first one's name and cause,
+ * the count, and at most JUDGE_GROUP_LISTED further names (the first ones and the last). */
+static void put_group(FILE *f, const struct judgement *j, const struct keyed *run, size_t n)
+{
+	const struct judge_cause *first = &j->causes[run[0].i];
+	size_t more = n - 1;
+
+	if (n == 1) {
+		fputs(j->problems[run[0].i], f);
+		return;
+	}
+	fprintf(f, "%s and %zu more (", first->name, more);
+	for (size_t k = 1; k < n; k++) {
+		if (more > JUDGE_GROUP_LISTED && k == JUDGE_GROUP_LISTED)
+			fputs(", ...", f);
+		if (more <= JUDGE_GROUP_LISTED || k < JUDGE_GROUP_LISTED || k == more)
+			fprintf(f, "%s%s", k > 1 ? ", " : "", j->causes[run[k].i].name);
+	}
+	fprintf(f, "): %s", j->problems[run[0].i] + first->at);
+}
+
 char *judgement_text(const struct judgement *j)
 {
-	size_t len = 1;
-	for (size_t i = 0; i < j->n_problems; i++)
-		len += strlen(j->problems[i]) + 2;
-	if (j->n_problems == 0)
-		return NULL;
-	char *s = calloc(1, len);
-	for (size_t i = 0; s && i < j->n_problems; i++) {
-		if (i)
-			strcat(s, "; ");
-		strcat(s, j->problems[i]);
+	struct keyed *ks = j->n_problems ? calloc(j->n_problems, sizeof *ks) : NULL;
+	size_t *run_of = ks ? calloc(j->n_problems, sizeof *run_of) : NULL;   /* 1 + its run's start in ks; 0: no key */
+	size_t nk = 0, len = 0;
+	char *out = NULL;
+	FILE *f = run_of ? open_memstream(&out, &len) : NULL;
+
+	for (size_t i = 0; f && i < j->n_problems; i++)
+		if (j->causes[i].key && j->causes[i].name)
+			ks[nk++] = (struct keyed){ .key = j->causes[i].key, .i = i };
+	if (nk)
+		qsort(ks, nk, sizeof *ks, keyed_cmp);
+	for (size_t s = 0, e; s < nk; s = e) {
+		for (e = s + 1; e < nk && strcmp(ks[e].key, ks[s].key) == 0; e++)
+			;
+		ks[s].n = e - s;
+		for (size_t k = s; k < e; k++)
+			run_of[ks[k].i] = s + 1;
 	}
-	return s;
+	for (size_t i = 0, said = 0; f && i < j->n_problems; i++) {
+		const struct keyed *run = run_of[i] ? &ks[run_of[i] - 1] : NULL;
+		if (run && run->i != i)
+			continue;   /* said with the first of its cause */
+		fputs(said++ ? "; " : "", f);
+		if (run)
+			put_group(f, j, run, run->n);
+		else
+			fputs(j->problems[i], f);
+	}
+	if (f && fclose(f) != 0) {
+		free(out);
+		out = NULL;
+	}
+	free(ks);
+	free(run_of);
+	return out;
 }
 
 void judgement_free(struct judgement *j)
 {
-	for (size_t i = 0; i < j->n_problems; i++)
+	for (size_t i = 0; i < j->n_problems; i++) {
 		free(j->problems[i]);
+		free(j->causes[i].name);
+		free(j->causes[i].key);
+	}
 	free(j->problems);
+	free(j->causes);
 	memset(j, 0, sizeof *j);
 }
 
@@ -399,15 +498,40 @@ static char *explain_from_sources(const struct report *r, const char *name)
 		const struct report_source *s = &r->sources[i];
 		if (!s->name || !report_name_is(s->name, name))
 			continue;
-		fprintf(f, "%s%s: %s%s%s", any ? ", " : "", s->origin, s->fate, s->detail ? " (" : "",
-			s->detail ? s->detail : "");
+		fprintf(f, "%s%.*s%s: %.*s%s", any ? ", " : "", SHOWN(s->origin, JUDGE_NAME_SHOWN),
+			SHOWN(s->fate, JUDGE_NAME_SHOWN));
 		if (s->detail)
-			fputc(')', f);
+			fprintf(f, " (%.*s%s)", SHOWN(s->detail, JUDGE_DETAIL_SHOWN));
 		any = true;
 	}
 	if (!any)
 		fputs("no source string in the guest carries this name", f);
 	fclose(f);
+	return out;
+}
+
+/* The key of a cause that the guest's account of NAME decides: WHAT (and WHAT2), then
+ * the source and fate of each string carrying NAME ("smbios store-full"), in the report's
+ * order. Origins, sizes and details differ from name to name and are left out. */
+static char *cause_key(const struct report *r, const char *name, const char *what, const char *what2)
+{
+	char *out = NULL;
+	size_t len = 0, n = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%s%s; guest fates:", what, what2);
+	for (size_t i = 0; i < r->n_sources && n <= JUDGE_GROUP_LISTED; i++) {
+		const struct report_source *s = &r->sources[i];
+		if (s->name && report_name_is(s->name, name))
+			fprintf(f, " %.*s%s %.*s%s%s", SHOWN(s->source, JUDGE_NAME_SHOWN), SHOWN(s->fate, JUDGE_NAME_SHOWN),
+				n++ == JUDGE_GROUP_LISTED ? " ..." : ",");
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
 	return out;
 }
 
@@ -417,12 +541,14 @@ static int problem_missing(struct judgement *j, const struct report *r, const st
 	_Bool smbios = s && (s->via == VIA_SMBIOS || s->via == VIA_SMBIOS_BINARY);
 	const char *name = s->name;
 	if (smbios && in->machine && strcmp(in->machine, "microvm") == 0)
-		return judgement_add(j, "%s: missing, because the microvm machine has no SMBIOS at all: a credential sent "
-				     "as an SMBIOS OEM string cannot arrive there (send it with via fw_cfg)", name);
-	char *why = explain_from_sources(r, name);
-	int x = judgement_add(j, "%s: missing from %s (sent %zu bytes by %s; guest sources: %s)", name,
-			      r->store_path, s->len, cred_via_name(s->via), why ? why : "?");
+		return judgement_add_about(j, name, NULL, "missing, because the microvm machine has no SMBIOS at all: a "
+					   "credential sent as an SMBIOS OEM string cannot arrive there (send it with via fw_cfg)");
+	char *why = explain_from_sources(r, name), *key = cause_key(r, name, "missing, sent by ", cred_via_name(s->via));
+	int x = !key ? -ENOMEM :
+		judgement_add_about(j, name, key, "missing from %.*s%s (sent %zu bytes by %s; guest sources: %s)",
+				    SHOWN(r->store_path, JUDGE_NAME_SHOWN), s->len, cred_via_name(s->via), why ? why : "?");
 	free(why);
+	free(key);
 	return x;
 }
 
@@ -435,29 +561,35 @@ static int judge_one(struct judgement *j, const struct report *r, const struct j
 	switch (kind) {
 	case CEXPECT_EXACT:
 		if (!s)
-			return judgement_add(j, "%s: the case expects it byte-exact but sends no credential of that name", name);
+			return judgement_add_about(j, name, NULL, "the case expects it byte-exact but sends no credential "
+						   "of that name");
 		if (!got)
 			return problem_missing(j, r, in, s);
 		if (!got->has_hmac)
-			return judgement_add(j, "%s: the report gives no hmac-sha256 for it", name);
+			return judgement_add_about(j, name, NULL, "the report gives no hmac-sha256 for it");
 		if (!same) {
-			char *why = explain_from_sources(r, name);
-			int x = judgement_add(j, "%s: arrived different: %llu bytes in the guest, %zu sent, HMAC differs "
-					      "(guest sources: %s)", name, (unsigned long long)got->size, s->len,
-					      why ? why : "?");
+			char *why = explain_from_sources(r, name), *key = cause_key(r, name, "arrived different", "");
+			int x = !key ? -ENOMEM :
+				judgement_add_about(j, name, key, "arrived different: %llu bytes in the guest, %zu sent, HMAC "
+						    "differs (guest sources: %s)", (unsigned long long)got->size, s->len,
+						    why ? why : "?");
 			free(why);
+			free(key);
 			return x;
 		}
 		return 0;
 	case CEXPECT_ABSENT:
-		return got ? judgement_add(j, "%s: expected absent, but it is in %s (%llu bytes)", name, r->store_path,
-					   (unsigned long long)got->size) : 0;
+		return got ? judgement_add_about(j, name, "expected absent, but in the store", "expected absent, but it is "
+						 "in %.*s%s (%llu bytes)", SHOWN(r->store_path, JUDGE_NAME_SHOWN),
+						 (unsigned long long)got->size) : 0;
 	case CEXPECT_PRESENT:
-		return got ? 0 : s ? problem_missing(j, r, in, s) : judgement_add(j, "%s: expected present, but missing", name);
+		return got ? 0 : s ? problem_missing(j, r, in, s) :
+			judgement_add_about(j, name, NULL, "expected present, but missing");
 	case CEXPECT_DIFFERENT:
 		if (!got)
-			return s ? problem_missing(j, r, in, s) : judgement_add(j, "%s: expected present, but missing", name);
-		return same ? judgement_add(j, "%s: expected to differ from what was sent, but arrived byte-exact", name) : 0;
+			return s ? problem_missing(j, r, in, s) : judgement_add_about(j, name, NULL, "expected present, but missing");
+		return same ? judgement_add_about(j, name, NULL, "expected to differ from what was sent, but arrived "
+						  "byte-exact") : 0;
 	}
 	return 0;
 }
@@ -484,7 +616,8 @@ static int judge_fates(struct judgement *j, const struct report *r, const struct
 			/* "found and explained": a string systemd did not import byte-exact needs the why */
 			if (strcmp(src->fate, "imported") && strcmp(src->fate, "not-a-credential") &&
 			    (!src->detail || !*src->detail)) {
-				int x = judgement_add(j, "%s: fate %s without an explanation from the agent", src->origin, src->fate);
+				int x = judgement_add_about(j, src->origin, NULL, "fate %.*s%s without an explanation from the agent",
+							    SHOWN(src->fate, JUDGE_NAME_SHOWN));
 				if (x < 0)
 					return x;
 			}
@@ -533,7 +666,8 @@ static int judge_all(struct judgement *j, const struct report *r, const struct j
 		x = judge_fates(j, r, in->view);
 	for (size_t i = 0; x >= 0 && in->view->tc->strict && i < r->n_creds; i++)
 		if (!expected_name(in, r->creds[i].name))
-			x = judgement_add(j, "%s: in %s but not expected (strict)", r->creds[i].name, r->store_path);
+			x = judgement_add_about(j, r->creds[i].name, NULL, "in %.*s%s but not expected (strict)",
+						SHOWN(r->store_path, JUDGE_NAME_SHOWN));
 	return x;
 }
 
@@ -547,8 +681,8 @@ int report_judge(const struct report *r, const struct judge_input *in, struct ju
 	out->agent_agrees = host_pass ? strcmp(r->verdict, "pass") == 0 : strcmp(r->verdict, "fail") == 0;
 	if (!out->agent_agrees) {
 		const char *first = r->n_findings ? r->findings[0].message : "no findings";
-		x = judgement_add(out, "disagreement: the host's verdict is %s but the agent's is %s (agent: %s)",
-				  host_pass ? "pass" : "fail", r->verdict, first);
+		x = judgement_add(out, "disagreement: the host's verdict is %s but the agent's is %s (agent: %.*s%s)",
+				  host_pass ? "pass" : "fail", r->verdict, SHOWN(first, JUDGE_DETAIL_SHOWN));
 		if (x < 0)
 			return x;
 	}

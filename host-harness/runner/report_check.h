@@ -94,18 +94,40 @@ struct judge_input {
 	int (*judge_instead)(const struct report *r, struct judgement *j);
 };
 
+/* What one problem is about and why, so that judgement_text() can say a cause once for
+ * many names (a full store drops 44 credentials for one reason). */
+struct judge_cause {
+	char *name;                      /* a credential or a source string; NULL: none */
+	char *key;                       /* the cause with the name factored out; NULL: never grouped */
+	size_t at;                       /* where the cause's words begin in the problem sentence */
+};
+
 struct judgement {
 	enum case_outcome verdict;       /* OUTCOME_PASS or OUTCOME_FAIL */
-	char **problems;                 /* one sentence each */
+	char **problems;                 /* one sentence each, in the order found */
+	struct judge_cause *causes;      /* one per problem */
 	size_t n_problems;
 	bool agent_agrees;
 	struct diff_count diff;          /* differential cases (runner/differential.h) */
 };
 
+/* Names and guest strings are cut to these many bytes (then "...") where a sentence shows them. */
+#define JUDGE_NAME_SHOWN 128u
+#define JUDGE_DETAIL_SHOWN 512u
+/* A grouped sentence lists at most this many names besides the first. */
+#define JUDGE_GROUP_LISTED 8u
+
 int report_judge(const struct report *r, const struct judge_input *in, struct judgement *out);
-/* Adds one problem sentence (printf-style); returns 0 or -ENOMEM. */
+/* Adds one problem sentence about no single name (printf-style); returns 0 or -ENOMEM. */
 int judgement_add(struct judgement *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* All problems joined with "; " (malloc'd), or NULL when there are none. */
+/* Adds "NAME: CAUSE" (CAUSE printf-style, without the name). Problems whose KEY is equal
+ * share a cause; a NULL KEY is the cause's own words. Returns 0 or -ENOMEM. */
+int judgement_add_about(struct judgement *j, const char *name, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* All problems joined with "; " (malloc'd), or NULL when there are none (or no memory).
+ * Problems of one cause key are one sentence where the first of them stood: "C256 and 43
+ * more (C257, C258, C259, C260, C261, C262, C263, ..., C299): CAUSE", with the first one's
+ * cause; a problem alone keeps its own sentence. */
 char *judgement_text(const struct judgement *j);
 void judgement_free(struct judgement *j);
 

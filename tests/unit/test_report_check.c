@@ -334,6 +334,205 @@ static void test_dropped_string_without_explanation_fails(void **state)
 	free(s);
 }
 
+/* ---- grouping: one sentence per cause ------------------------------------------------ */
+
+/* A report in which every source string is one credential "C%03u" from SMBIOS 11-0 (35
+ * bytes each, as "io.systemd.credential:C000=val-000"); FATE(i) decides each one's fate
+ * and detail, and the imported ones are in the store with HMAC H1. */
+struct gen_fate {
+	const char *fate;
+	const char *detail;
+};
+typedef struct gen_fate (*fate_of)(unsigned i);
+
+static char *grouping_report(unsigned n, fate_of fate, const char *extra_creds)
+{
+	char *srcs = NULL, *creds = NULL, *s = NULL;
+	size_t sl = 0, cl = 0;
+	FILE *fs = open_memstream(&srcs, &sl), *fc = open_memstream(&creds, &cl);
+	const char *sep = "";
+	assert_non_null(fs);
+	assert_non_null(fc);
+	for (unsigned i = 0; i < n; i++) {
+		struct gen_fate g = fate(i);
+		fprintf(fs, "%s{\"source\":\"smbios\",\"origin\":\"SMBIOS 11-0 string %u at byte %u\",\"length\":34,"
+			"\"binary\":false,\"name\":\"C%03u\",\"fate\":\"%s\",\"detail\":\"%s\"}", i ? "," : "", i + 1,
+			5 + 35 * i, i, g.fate, g.detail);
+		if (strcmp(g.fate, "imported") == 0) {
+			fprintf(fc, "%s{\"name\":\"C%03u\",\"size\":7,\"mode\":\"0400\",\"uid\":0,\"gid\":0,"
+				"\"source\":\"smbios\",\"hmac-sha256\":\"" H1 "\"}", sep, i);
+			sep = ",";
+		}
+	}
+	if (extra_creds)
+		fprintf(fc, "%s%s", sep, extra_creds);
+	fclose(fs);
+	fclose(fc);
+	int r = asprintf(&s,
+		"{\"credscope-report\":1,\"agent\":{\"version\":\"0.1.0\"},"
+		"\"systemd\":{\"version\":257,\"detected\":true},\"kernel\":\"6.12.57+deb13-cloud-amd64\","
+		"\"manifest\":{\"source\":\"label:credscope\",\"sha256\":\"" MSHA "\"},"
+		"\"env\":{\"container\":false,\"confidential_vm\":false,\"credentials_dir_preset\":false,"
+		"\"import_disabled\":false,\"dmi_sysfs\":true,\"fw_cfg\":true,\"page_size\":4096},"
+		"\"sources\":[%s],"
+		"\"store\":{\"path\":\"/run/credentials/@system\",\"exists\":true,\"fs\":\"tmpfs\",\"secure\":true,"
+		"\"read_only\":true},"
+		"\"credentials\":[%s],\"findings\":[],\"verdict\":\"fail\"}", srcs, creds);
+	assert_true(r > 0);
+	free(srcs);
+	free(creds);
+	return s;
+}
+
+/* The host's diagnosis for a case sending C000..C(n-1) (7 bytes each, by SMBIOS) judged
+ * against grouping_report(n, fate, extra_creds); strict as asked. */
+static char *grouped_diagnosis(unsigned n, fate_of fate, bool strict, const char *extra_creds)
+{
+	struct test_case tc;
+	struct case_view v;
+	struct report r;
+	struct judgement j;
+	struct sent_cred *sent = calloc(n, sizeof *sent);
+	char (*names)[16] = calloc(n, sizeof *names);
+	char *cj = NULL, *s = grouping_report(n, fate, extra_creds), *text;
+	size_t cl = 0;
+	FILE *f = open_memstream(&cj, &cl);
+
+	assert_non_null(sent);
+	assert_non_null(names);
+	assert_non_null(f);
+	fprintf(f, "{\"name\":\"g\",\"strict\":%s,\"credentials\":[", strict ? "true" : "false");
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(names[i], sizeof names[i], "C%03u", i);
+		fprintf(f, "%s{\"name\":\"%s\",\"value\":\"val-%03u\"}", i ? "," : "", names[i], i);
+		sent[i] = (struct sent_cred){ .name = names[i], .via = VIA_SMBIOS, .len = 7, .hmac = H1 };
+	}
+	fputs("]}", f);
+	fclose(f);
+	assert_int_equal(case_parse(cj, strlen(cj), "g.json", &tc, NULL), 0);
+	assert_int_equal(case_view(&tc, "trixie", &v), 0);
+	struct judge_input in = { .view = &v, .sent = sent, .n_sent = n, .machine = "q35", .manifest_sha256 = MSHA };
+	assert_int_equal(parse_str(s, &r, NULL), 0);
+	assert_int_equal(report_judge(&r, &in, &j), 0);
+	assert_int_equal(j.verdict, OUTCOME_FAIL);
+	assert_true(j.agent_agrees);
+	text = judgement_text(&j);
+	assert_non_null(text);
+	judgement_free(&j);
+	report_free(&r);
+	case_view_free(&v);
+	case_free(&tc);
+	free(cj);
+	free(s);
+	free(sent);
+	free(names);
+	return text;
+}
+
+#define FIRST_FULL "the credential store, a 1 MiB tmpfs, had 0 of 256 pages of 4096 bytes left and this needs 1: " \
+	"systemd logged \\\"Failed to write credential: No space left on device\\\", unlinked the file and " \
+	"stopped importing SMBIOS"
+#define LATER_FULL "systemd stopped importing SMBIOS when C256 (SMBIOS 11-0 string 257 at byte 8965) failed with " \
+	"No space left on device: the credential store was full"
+
+/* systemd 257 on a 1 MiB tmpfs: 256 pages, so C256 fails with ENOSPC and stops the rest */
+static struct gen_fate store_full_at_256(unsigned i)
+{
+	return i < 256 ? (struct gen_fate){ "imported", "written as 7 bytes" } :
+	       i == 256 ? (struct gen_fate){ "store-full", FIRST_FULL } : (struct gen_fate){ "store-full", LATER_FULL };
+}
+
+static void test_a_full_store_is_one_sentence_naming_the_first_dropped_and_the_count(void **state)
+{
+	char *t = grouped_diagnosis(300, store_full_at_256, false, NULL);
+	assert_string_equal(t, "C256 and 43 more (C257, C258, C259, C260, C261, C262, C263, ..., C299): missing from "
+			    "/run/credentials/@system (sent 7 bytes by smbios; guest sources: SMBIOS 11-0 string 257 at "
+			    "byte 8965: store-full (the credential store, a 1 MiB tmpfs, had 0 of 256 pages of 4096 bytes "
+			    "left and this needs 1: systemd logged \"Failed to write credential: No space left on device\", "
+			    "unlinked the file and stopped importing SMBIOS))");
+	free(t);
+}
+
+/* 252 reads one page: C116 is cut, the rest past the page (one cause), then 2 more of
+ * another cause (invalid names) after an arrived-different one */
+static struct gen_fate page_cut(unsigned i)
+{
+	return i < 2 ? (struct gen_fate){ "imported", "written as 7 bytes" } :
+	       i == 2 ? (struct gen_fate){ "imported-truncated", "cut" } :
+	       i < 5 ? (struct gen_fate){ "past-page", "past" } :
+	       i == 5 ? (struct gen_fate){ "imported-truncated", "cut too" } : (struct gen_fate){ "past-page", "past" };
+}
+
+static const char *page_cut_creds =
+	"{\"name\":\"C002\",\"size\":4,\"mode\":\"0400\",\"uid\":0,\"gid\":0,\"source\":\"smbios\",\"hmac-sha256\":\"" H2 "\"},"
+	"{\"name\":\"C005\",\"size\":4,\"mode\":\"0400\",\"uid\":0,\"gid\":0,\"source\":\"smbios\",\"hmac-sha256\":\"" H2 "\"}";
+
+static void test_causes_are_grouped_where_their_first_stood_and_differ_by_fate(void **state)
+{
+	char *t = grouped_diagnosis(8, page_cut, false, page_cut_creds);
+	assert_string_equal(t,
+		"C002 and 1 more (C005): arrived different: 4 bytes in the guest, 7 sent, HMAC differs (guest sources: "
+		"SMBIOS 11-0 string 3 at byte 75: imported-truncated (cut)); "
+		"C003 and 3 more (C004, C006, C007): missing from /run/credentials/@system (sent 7 bytes by smbios; "
+		"guest sources: SMBIOS 11-0 string 4 at byte 110: past-page (past))");
+	free(t);
+}
+
+/* nine of one cause: the eight after the first are all listed, no "..." */
+static struct gen_fate nine_past_page(unsigned i)
+{
+	return i < 1 ? (struct gen_fate){ "imported", "written as 7 bytes" } : (struct gen_fate){ "past-page", "past" };
+}
+
+static void test_a_group_of_nine_lists_every_name(void **state)
+{
+	char *t = grouped_diagnosis(10, nine_past_page, false, NULL);
+	assert_string_equal(t, "C001 and 8 more (C002, C003, C004, C005, C006, C007, C008, C009): missing from "
+			    "/run/credentials/@system (sent 7 bytes by smbios; guest sources: SMBIOS 11-0 string 2 at "
+			    "byte 40: past-page (past))");
+	free(t);
+}
+
+static struct gen_fate all_imported(unsigned i)
+{
+	(void)i;
+	return (struct gen_fate){ "imported", "written as 7 bytes" };
+}
+
+/* strict: 20 files the case does not know, named by the guest with 1000 bytes each: one
+ * sentence, each name shown cut to 128 bytes, 8 names listed besides the first */
+static void test_hostile_names_in_a_group_are_cut_and_few(void **state)
+{
+	char *extra = NULL, *want = NULL, *t;
+	size_t el = 0, wl = 0;
+	FILE *fe = open_memstream(&extra, &el), *fw = open_memstream(&want, &wl);
+	char longname[1001];
+
+	assert_non_null(fe);
+	assert_non_null(fw);
+	for (unsigned i = 0; i < 20; i++) {
+		memset(longname, 'a' + i, 1000);
+		longname[1000] = '\0';
+		fprintf(fe, "%s{\"name\":\"%s\",\"size\":1,\"mode\":\"0400\",\"uid\":0,\"gid\":0,\"source\":\"unknown\"}",
+			i ? "," : "", longname);
+		if (i == 0)
+			fprintf(fw, "%.128s... and 19 more (", longname);
+		else if (i < 8 || i == 19)
+			fprintf(fw, "%s%.128s...", i > 1 ? ", " : "", longname);
+		if (i == 8)
+			fputs(", ...", fw);
+	}
+	fputs("): in /run/credentials/@system but not expected (strict)", fw);
+	fclose(fe);
+	fclose(fw);
+	t = grouped_diagnosis(1, all_imported, true, extra);
+	assert_string_equal(t, want);
+	assert_true(strlen(t) < 10 * 135 + 60);
+	free(t);
+	free(extra);
+	free(want);
+}
+
 static void test_escaped_names_match_the_hosts_bytes(void **state)
 {
 	assert_true(report_name_is("ctl\\x01x", "ctl\001x"));
@@ -365,6 +564,10 @@ int main(void)
 		cmocka_unit_test(test_report_about_another_manifest_fails),
 		cmocka_unit_test(test_expected_fate_count_is_checked),
 		cmocka_unit_test(test_dropped_string_without_explanation_fails),
+		cmocka_unit_test(test_a_full_store_is_one_sentence_naming_the_first_dropped_and_the_count),
+		cmocka_unit_test(test_causes_are_grouped_where_their_first_stood_and_differ_by_fate),
+		cmocka_unit_test(test_a_group_of_nine_lists_every_name),
+		cmocka_unit_test(test_hostile_names_in_a_group_are_cut_and_few),
 		cmocka_unit_test(test_escaped_names_match_the_hosts_bytes),
 		cmocka_unit_test(test_pid1_log_is_optional_typed_and_consistent),
 	};
