@@ -1,7 +1,7 @@
 /* cmd_libvirt_xml: `credscope-harness libvirt-xml [OPTIONS] CASE` prints a libvirt domain
  * (test only) that boots CASE with its credentials, and prepares what the domain needs
- * in a private directory: one file per SMBIOS string and per fw_cfg credential (0600, no
- * trailing newline), the expectations disk (manifest with digests only), the paths for
+ * in a private directory: one file per SMBIOS string, fw_cfg credential and fw_cfg_raw file
+ * (0600, no trailing newline), the expectations disk (manifest with digests only), the paths for
  * the console log and the report socket. The XML carries only paths, unless
  * --oem-strings asks for libvirt's <oemStrings>, which leaks (a warning says where). */
 #include <errno.h>
@@ -91,7 +91,9 @@ static int add_string(struct lvx *x, char *s)
 	return r;
 }
 
-static int add_fwcfg(struct lvx *x, const struct case_cred *c, const uint8_t *v, size_t len)
+/* A credential's fw_cfg file (NAME under opt/io.systemd.credentials/), or with WHOLE a
+ * case's fw_cfg_raw file by its whole name. */
+static int add_fwcfg(struct lvx *x, const char *name, bool whole, const uint8_t *v, size_t len)
 {
 	struct lv_fwcfg *grown = realloc(x->fwcfg, (x->n_fwcfg + 1) * sizeof *grown);
 	char *path;
@@ -100,12 +102,12 @@ static int add_fwcfg(struct lvx *x, const struct case_cred *c, const uint8_t *v,
 	if (!grown)
 		return -ENOMEM;
 	x->fwcfg = grown;
-	if (strlen(FW_CFG_CRED_PREFIX) + strlen(c->name) > FW_CFG_NAME_MAX)
+	if ((whole ? 0 : strlen(FW_CFG_CRED_PREFIX)) + strlen(name) > FW_CFG_NAME_MAX)
 		return -ENAMETOOLONG;
 	r = write_file(x, "fwcfg", x->n_fwcfg, v, len, &path);
 	if (r < 0)
 		return r;
-	x->fwcfg[x->n_fwcfg++] = (struct lv_fwcfg){ c->name, path };
+	x->fwcfg[x->n_fwcfg++] = (struct lv_fwcfg){ name, path, whole };
 	return 0;
 }
 
@@ -155,7 +157,7 @@ static int hand_over(struct lvx *x, const struct case_cred *c, const uint8_t *v,
 		s = smbios_string(c, v, len);
 		return s ? add_string(x, s) : -EINVAL;
 	case VIA_FW_CFG:
-		return add_fwcfg(x, c, v, len);
+		return add_fwcfg(x, c->name, false, v, len);
 	case VIA_CMDLINE:
 		return add_cmdline_cred(x, c, v, len);
 	}
@@ -192,6 +194,15 @@ static int load_credentials(struct lvx *x)
 		int r = s ? add_string(x, s) : -ENOMEM;
 		if (r < 0) {
 			fprintf(stderr, "credscope-harness libvirt-xml: oem_strings[%zu]: cannot write it to %s: %s\n", i,
+				x->dir, strerror(-r));
+			return r;
+		}
+	}
+	for (size_t i = 0; i < x->tc.n_fw_cfg_raw; i++) {
+		const struct case_fw_cfg_raw *e = &x->tc.fw_cfg_raw[i];
+		int r = add_fwcfg(x, e->name, true, (const uint8_t *)e->value, e->value_len);
+		if (r < 0) {
+			fprintf(stderr, "credscope-harness libvirt-xml: fw_cfg_raw[%zu]: cannot write it to %s: %s\n", i,
 				x->dir, strerror(-r));
 			return r;
 		}

@@ -83,6 +83,9 @@ struct hypervisor_ops {
 	int (*attach_credential)(struct hv_vm *vm, enum cred_via via, const char *name, const uint8_t *value,
 				 size_t len);
 	int (*attach_oem_string)(struct hv_vm *vm, const char *s, size_t len);
+	/* A fw_cfg file by its whole name (a case's test-only fw_cfg_raw: names no credential
+	 * path gives). VALUE is test data, not a secret. NULL op: the backend has no fw_cfg. */
+	int (*attach_fw_cfg_file)(struct hv_vm *vm, const char *name, const uint8_t *value, size_t len);
 	/* The report path: virtio-serial port socket (NULL op: not supported) or vsock. */
 	int (*attach_serial_report)(struct hv_vm *vm, const char *socket);
 	int (*attach_vsock)(struct hv_vm *vm, unsigned cid, const char *socket);

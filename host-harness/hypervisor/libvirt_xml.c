@@ -81,7 +81,7 @@ static void put_sysinfo(FILE *f, const struct lv_domain *d)
 	if (d->n_fwcfg) {
 		fprintf(f, "  <sysinfo type='fwcfg'>\n");
 		for (size_t i = 0; i < d->n_fwcfg; i++) {
-			fprintf(f, "    <entry name='opt/io.systemd.credentials/");
+			fprintf(f, "    <entry name='%s", d->fwcfg[i].whole_name ? "" : "opt/io.systemd.credentials/");
 			put_escaped(f, d->fwcfg[i].name);
 			fprintf(f, "' file='");
 			put_escaped(f, d->fwcfg[i].file);

@@ -22,6 +22,7 @@ enum lv_report {
 struct lv_fwcfg {
 	const char *name;      /* credential name: opt/io.systemd.credentials/NAME */
 	const char *file;
+	bool whole_name;       /* name is the whole fw_cfg name (a case's fw_cfg_raw) */
 };
 
 struct lv_domain {

@@ -161,13 +161,20 @@ int qemu_add_smbios_credential(struct qemu_vm *vm, const char *name, const uint8
 	return r;
 }
 
+int qemu_add_fw_cfg_file(struct qemu_vm *vm, const char *name, const uint8_t *value, size_t len)
+{
+	if (!*name)
+		return -EINVAL;
+	return strlen(name) > FW_CFG_NAME_MAX ? -ENAMETOOLONG : add_file(vm, value, len, name);
+}
+
 int qemu_add_fw_cfg_credential(struct qemu_vm *vm, const char *name, const uint8_t *value, size_t len)
 {
 	char full[FW_CFG_NAME_MAX + 1];
 	if (strlen(FW_CFG_CRED_PREFIX) + strlen(name) > FW_CFG_NAME_MAX)
 		return -ENAMETOOLONG;
 	snprintf(full, sizeof full, "%s%s", FW_CFG_CRED_PREFIX, name);
-	return add_file(vm, value, len, full);
+	return qemu_add_fw_cfg_file(vm, full, value, len);
 }
 
 static bool cmdline_safe(const char *s)

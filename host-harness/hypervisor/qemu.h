@@ -76,6 +76,9 @@ int qemu_add_oem_string(struct qemu_vm *vm, const void *s, size_t len);
 int qemu_add_smbios_credential(struct qemu_vm *vm, const char *name, const uint8_t *value, size_t len, bool binary);
 /* -fw_cfg name=opt/io.systemd.credentials/NAME; -ENAMETOOLONG past 55 characters. */
 int qemu_add_fw_cfg_credential(struct qemu_vm *vm, const char *name, const uint8_t *value, size_t len);
+/* -fw_cfg name=NAME, the whole fw_cfg name as given (opt/...); -ENAMETOOLONG past 55
+ * characters, -EINVAL when empty. */
+int qemu_add_fw_cfg_file(struct qemu_vm *vm, const char *name, const uint8_t *value, size_t len);
 /* systemd.set_credential=NAME:VALUE on the kernel command line: NOT secret. -EINVAL when the
  * name or value holds a blank, '"' or a control character. */
 int qemu_add_cmdline_credential(struct qemu_vm *vm, const char *name, const char *value);

@@ -102,6 +102,11 @@ static int qemu_attach_oem_string(struct hv_vm *vm, const char *s, size_t len)
 	return qemu_add_oem_string(qvm(vm), s, len);
 }
 
+static int qemu_attach_fw_cfg_file(struct hv_vm *vm, const char *name, const uint8_t *v, size_t len)
+{
+	return qemu_add_fw_cfg_file(qvm(vm), name, v, len);
+}
+
 static int qemu_attach_serial_report(struct hv_vm *vm, const char *socket)
 {
 	struct qemu_backend *b = vm->impl;
@@ -233,6 +238,7 @@ const struct hypervisor_ops qemu_ops = {
 	.prepare = qemu_prepare,
 	.attach_credential = qemu_attach_credential,
 	.attach_oem_string = qemu_attach_oem_string,
+	.attach_fw_cfg_file = qemu_attach_fw_cfg_file,
 	.attach_serial_report = qemu_attach_serial_report,
 	.attach_vsock = qemu_attach_vsock,
 	.dry_run = qemu_dry_run,

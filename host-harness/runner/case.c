@@ -140,7 +140,8 @@ static int check_cred_name(struct pctx *p, const struct case_cred *c, const char
 	if (c->via == VIA_CMDLINE && strpbrk(c->name, " \t\n\":"))
 		return fail(p, "%sname: contains a blank, '\"' or ':', which the kernel command line cannot carry", where);
 	if (c->via == VIA_FW_CFG && strchr(c->name, '/'))
-		return fail(p, "%sname: contains '/', which fw_cfg would treat as a directory", where);
+		return fail(p, "%sname: contains '/', which fw_cfg would treat as a directory (to send such a name on "
+			    "purpose, use fw_cfg_raw)", where);
 	return 0;
 }
 
@@ -235,6 +236,89 @@ static int parse_str_list(struct pctx *p, json_t *v, const char *field, bool all
 		if (!((*out)[i] = strdup(json_string_value(s))))
 			return -ENOMEM;
 		*n = i + 1;
+	}
+	return 0;
+}
+
+/* A fw_cfg file name QEMU takes from a user and the guest kernel can show: "opt/...",
+ * printable, and every '/'-separated part a name the kernel can make a sysfs directory
+ * (all but the last) or entry of: not empty, "." or "..". */
+static int check_fw_cfg_raw_name(struct pctx *p, const char *name, const char *where)
+{
+	const char *part = name;
+
+	if (strncmp(name, "opt/", 4) != 0)
+		return fail(p, "%sname: does not start with \"opt/\", QEMU's prefix for the fw_cfg files a user adds",
+			    where);
+	if (strlen(name) > FW_CFG_NAME_MAX)
+		return fail(p, "%sname: %zu characters, more than the %u QEMU allows for a fw_cfg name", where,
+			    strlen(name), FW_CFG_NAME_MAX);
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c <= 0x20 || *c >= 0x7f)
+			return fail(p, "%sname: byte 0x%02x at offset %zu; a fw_cfg name here is printable ASCII without "
+				    "blanks", where, *c, (size_t)(c - (const unsigned char *)name));
+	for (;;) {
+		size_t n = strcspn(part, "/");
+		if (n == 0 || strncmp(part, ".", n) == 0 || strncmp(part, "..", n) == 0)
+			return fail(p, "%sname: \"%s\" has an empty, \".\" or \"..\" part, which the guest kernel cannot "
+				    "make a directory or entry of", where, name);
+		if (!part[n])
+			return 0;
+		part += n + 1;
+	}
+}
+
+/* QEMU refuses a fw_cfg name given twice: by two raw entries, or by one and a credential
+ * sent by fw_cfg. */
+static int check_fw_cfg_raw_unique(struct pctx *p, const struct test_case *tc, size_t i)
+{
+	const char *name = tc->fw_cfg_raw[i].name, *cred = name + strlen(FW_CFG_CRED_PREFIX);
+	bool in_creds = strncmp(name, FW_CFG_CRED_PREFIX, strlen(FW_CFG_CRED_PREFIX)) == 0;
+
+	for (size_t k = 0; k < i; k++)
+		if (strcmp(tc->fw_cfg_raw[k].name, name) == 0)
+			return fail(p, "fw_cfg_raw[%zu].name: \"%s\" is fw_cfg_raw[%zu]'s too; QEMU refuses a fw_cfg name "
+				    "given twice", i, name, k);
+	for (size_t k = 0; in_creds && k < tc->n_creds; k++)
+		if (tc->creds[k].via == VIA_FW_CFG && strcmp(tc->creds[k].name, cred) == 0)
+			return fail(p, "fw_cfg_raw[%zu].name: \"%s\" is where credentials[%zu] goes by fw_cfg; QEMU refuses "
+				    "a fw_cfg name given twice", i, name, k);
+	return 0;
+}
+
+/* "fw_cfg_raw": [{"name": "opt/io.systemd.credentials/sub/X", "value": "..."}] (test only;
+ * after the credentials, whose fw_cfg names it must not repeat). */
+static int parse_fw_cfg_raw(struct pctx *p, json_t *root, struct test_case *tc)
+{
+	static const char *const known[] = { "name", "value", NULL };
+	json_t *a = json_object_get(root, "fw_cfg_raw");
+	int r;
+
+	if (!a)
+		return 0;
+	if (!json_is_array(a))
+		return fail(p, "fw_cfg_raw: expected an array of objects with name and value");
+	tc->fw_cfg_raw = calloc(json_array_size(a) + 1, sizeof *tc->fw_cfg_raw);
+	if (!tc->fw_cfg_raw)
+		return -ENOMEM;
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		struct case_fw_cfg_raw *e = &tc->fw_cfg_raw[i];
+		json_t *o = json_array_get(a, i), *v;
+		char where[48];
+
+		snprintf(where, sizeof where, "fw_cfg_raw[%zu].", i);
+		tc->n_fw_cfg_raw = i + 1;
+		if (!json_is_object(o))
+			return fail(p, "fw_cfg_raw[%zu]: expected an object with name and value", i);
+		if ((r = check_fields(p, o, where, known)) < 0 || (r = get_str(p, o, "name", where, true, &e->name)) < 0)
+			return r;
+		if (!(v = json_object_get(o, "value")) || !json_is_string(v))
+			return fail(p, "%svalue: %s", where, v ? "expected a string (inline test data)" : "missing");
+		e->value_len = json_string_length(v);
+		if (!(e->value = strdup(json_string_value(v))))
+			return -ENOMEM;
+		if ((r = check_fw_cfg_raw_name(p, e->name, where)) < 0 || (r = check_fw_cfg_raw_unique(p, tc, i)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -440,7 +524,7 @@ static int get_bool(struct pctx *p, json_t *root, const char *key, bool *out)
 
 static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 {
-	static const char *const known[] = { "name", "image", "machine", "credentials", "oem_strings", "expect",
+	static const char *const known[] = { "name", "image", "machine", "credentials", "oem_strings", "fw_cfg_raw", "expect",
 					     "expect_fate", "by_image", "strict", "outcome", "diagnosis",
 					     "kernel_cmdline_extra", "timeouts", "memory_mb", "description", "hypervisor",
 					     "differential", NULL };
@@ -452,7 +536,7 @@ static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 	    (r = parse_str_list(p, json_object_get(root, "image"), "image", true, &tc->images, &tc->n_images)) < 0 ||
 	    (r = parse_machine(p, root, tc)) < 0 || (r = parse_hypervisor(p, root, tc)) < 0 || (r = parse_creds(p, root, tc)) < 0 ||
 	    (r = parse_str_list(p, json_object_get(root, "oem_strings"), "oem_strings", false, &tc->oem_strings,
-				&tc->n_oem_strings)) < 0 ||
+				&tc->n_oem_strings)) < 0 || (r = parse_fw_cfg_raw(p, root, tc)) < 0 ||
 	    (r = parse_expect(p, json_object_get(root, "expect"), "", &tc->expect, &tc->n_expect)) < 0 ||
 	    (r = parse_fates(p, json_object_get(root, "expect_fate"), "", &tc->fates, &tc->n_fates)) < 0 ||
 	    (r = parse_overrides(p, json_object_get(root, "by_image"), tc)) < 0 ||
@@ -756,6 +840,9 @@ void case_free(struct test_case *tc)
 	free(tc->overrides);
 	free_strv(tc->images, tc->n_images);
 	free_strv(tc->oem_strings, tc->n_oem_strings);
+	for (size_t i = 0; i < tc->n_fw_cfg_raw; i++)
+		free(tc->fw_cfg_raw[i].name), free(tc->fw_cfg_raw[i].value);
+	free(tc->fw_cfg_raw);
 	free_expect(tc->expect, tc->n_expect);
 	free_fates(tc->fates, tc->n_fates);
 	free(tc->path);

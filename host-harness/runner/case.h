@@ -37,6 +37,15 @@ struct case_expectation {
 	enum case_expect kind;
 };
 
+/* "fw_cfg_raw" (test only): a fw_cfg file by its whole name, for names no credential path
+ * gives, such as opt/io.systemd.credentials/sub/X (the guest kernel makes `sub` a
+ * directory). The value is inline test data, never a secret. */
+struct case_fw_cfg_raw {
+	char *name;           /* opt/..., at most FW_CFG_NAME_MAX characters */
+	char *value;
+	size_t value_len;
+};
+
 /* "expect_fate": some report source must have this fate (count: exactly that many). */
 struct case_fate {
 	char *name;           /* NULL: any name */
@@ -67,6 +76,8 @@ struct test_case {
 	size_t n_creds;
 	char **oem_strings;
 	size_t n_oem_strings;
+	struct case_fw_cfg_raw *fw_cfg_raw;
+	size_t n_fw_cfg_raw;
 	struct case_expectation *expect;
 	size_t n_expect;
 	struct case_fate *fates;

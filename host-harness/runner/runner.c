@@ -53,6 +53,10 @@ static bool preflight(struct run *r, const struct hv_config *cfg)
 		run_diag(r, OUTCOME_FAIL, "oem_strings: %s; not booted", why);
 		return false;
 	}
+	if (r->tc->n_fw_cfg_raw && !ops->attach_fw_cfg_file) {
+		run_diag(r, OUTCOME_FAIL, "fw_cfg_raw: %s has no fw_cfg device to carry it; not booted", ops->name);
+		return false;
+	}
 	return true;
 }
 
@@ -86,7 +90,7 @@ static void base_config(const struct run *r, struct hv_config *cfg)
 	};
 }
 
-/* Hands every loaded credential and OEM string to the VM, clearing the values after. */
+/* Hands every loaded credential, OEM string and raw fw_cfg file to the VM, clearing the values after. */
 static int attach_all(struct run *r)
 {
 	const struct hypervisor_ops *ops = r->prof->ops;
@@ -104,6 +108,12 @@ static int attach_all(struct run *r)
 		const char *s = r->tc->oem_strings[i];
 		if ((x = ops->attach_oem_string(&r->hv, s, strlen(s))) < 0)
 			run_diag(r, OUTCOME_ERROR, "oem_strings[%zu]: cannot hand it to %s: %s", i, ops->name, strerror(-x));
+	}
+	for (size_t i = 0; x == 0 && i < r->tc->n_fw_cfg_raw; i++) {
+		const struct case_fw_cfg_raw *e = &r->tc->fw_cfg_raw[i];
+		if ((x = ops->attach_fw_cfg_file(&r->hv, e->name, (const uint8_t *)e->value, e->value_len)) < 0)
+			run_diag(r, OUTCOME_ERROR, "fw_cfg_raw[%zu] (%s): cannot hand it to %s: %s", i, e->name, ops->name,
+				 strerror(-x));
 	}
 	return x;
 }

@@ -149,6 +149,58 @@ static void test_fw_cfg_name_over_55_characters_is_refused(void **state)
 	case_free(&tc);
 }
 
+/* fw_cfg_raw: a name with a further '/' on purpose, exactly as given, beside a credential
+ * sent by fw_cfg */
+static void test_fw_cfg_raw_takes_a_whole_name_with_a_further_slash(void **state)
+{
+	struct test_case tc;
+	assert_int_equal(parse("{\"name\":\"x\",\"credentials\":[{\"name\":\"FW\",\"value\":\"1\",\"via\":\"fw_cfg\"}],"
+			       "\"fw_cfg_raw\":[{\"name\":\"opt/io.systemd.credentials/sub/X\",\"value\":\"a\\nb\"},"
+			       "{\"name\":\"opt/x\",\"value\":\"\"}]}", &tc, NULL), 0);
+	assert_int_equal(tc.n_fw_cfg_raw, 2);
+	assert_string_equal(tc.fw_cfg_raw[0].name, "opt/io.systemd.credentials/sub/X");
+	assert_int_equal(tc.fw_cfg_raw[0].value_len, 3);
+	assert_memory_equal(tc.fw_cfg_raw[0].value, "a\nb", 3);
+	assert_string_equal(tc.fw_cfg_raw[1].name, "opt/x");
+	assert_int_equal(tc.fw_cfg_raw[1].value_len, 0);
+	assert_int_equal(tc.n_creds, 1);
+	case_free(&tc);
+	/* without the field: none */
+	assert_int_equal(parse("{\"name\":\"x\"}", &tc, NULL), 0);
+	assert_int_equal(tc.n_fw_cfg_raw, 0);
+	assert_null(tc.fw_cfg_raw);
+	case_free(&tc);
+}
+
+static void test_fw_cfg_raw_names_qemu_or_the_kernel_cannot_take_are_refused_by_field(void **state)
+{
+#define RAW(n) "{\"name\":\"x\",\"fw_cfg_raw\":[{\"name\":\"opt/ok\",\"value\":\"v\"},{\"name\":\"" n "\",\"value\":\"v\"}]}"
+	assert_error(RAW("io.systemd.credentials/X"), "fw_cfg_raw[1].name: does not start with \"opt/\"");
+	assert_error(RAW("opt/io.systemd.credentials/sub/ABCDEFGHIJKLMNOPQRSTUVWXY"),
+		     "fw_cfg_raw[1].name: 56 characters, more than the 55 QEMU allows for a fw_cfg name");
+	assert_error(RAW("opt/a b"), "fw_cfg_raw[1].name: byte 0x20 at offset 5; a fw_cfg name here is printable ASCII");
+	assert_error(RAW("opt/a\\u0001"), "fw_cfg_raw[1].name: byte 0x01 at offset 5");
+	assert_error(RAW("opt//X"), "fw_cfg_raw[1].name: \"opt//X\" has an empty, \".\" or \"..\" part");
+	assert_error(RAW("opt/sub/"), "fw_cfg_raw[1].name: \"opt/sub/\" has an empty");
+	assert_error(RAW("opt/./X"), "fw_cfg_raw[1].name: \"opt/./X\" has an empty");
+	assert_error(RAW("opt/../X"), "fw_cfg_raw[1].name: \"opt/../X\" has an empty");
+	assert_error(RAW("opt/ok"), "fw_cfg_raw[1].name: \"opt/ok\" is fw_cfg_raw[0]'s too; QEMU refuses a fw_cfg name given twice");
+#undef RAW
+	assert_error("{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"value\":\"1\"},{\"name\":\"FW\",\"value\":\"1\",\"via\":\"fw_cfg\"}],"
+		     "\"fw_cfg_raw\":[{\"name\":\"opt/io.systemd.credentials/FW\",\"value\":\"v\"}]}",
+		     "fw_cfg_raw[0].name: \"opt/io.systemd.credentials/FW\" is where credentials[1] goes by fw_cfg");
+	/* names that only look alike are fine: ..X, .X, a credential by SMBIOS */
+	struct test_case tc;
+	assert_int_equal(parse("{\"name\":\"x\",\"credentials\":[{\"name\":\"FW\",\"value\":\"1\"}],\"fw_cfg_raw\":["
+			       "{\"name\":\"opt/io.systemd.credentials/FW\",\"value\":\"v\"},{\"name\":\"opt/..X/.X\",\"value\":\"v\"}]}",
+			       &tc, NULL), 0);
+	case_free(&tc);
+	/* a credential name with '/' still is refused, and says where such a name goes */
+	assert_error("{\"name\":\"x\",\"credentials\":[{\"name\":\"sub/X\",\"value\":\"1\",\"via\":\"fw_cfg\"}]}",
+		     "credentials[0].name: contains '/', which fw_cfg would treat as a directory (to send such a name on "
+		     "purpose, use fw_cfg_raw)");
+}
+
 static void test_wrong_types_are_named(void **state)
 {
 	assert_error("{\"name\":3}", "name: expected a string");
@@ -400,6 +452,16 @@ static void test_every_case_parse_error_path_names_its_field_and_frees_all(void 
 		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"value\":\"1\"}],\"oem_strings\":\"s\"}", "oem_strings: expected an array" },
 		{ "{\"name\":\"x\",\"oem_strings\":[\"a\",4]}", "oem_strings[1]: expected a string" },
 		{ "{\"name\":\"x\",\"oem_strings\":[\"a\"],\"expect\":[]}", "expect: expected an object" },
+		{ "{\"name\":\"x\",\"fw_cfg_raw\":{}}", "fw_cfg_raw: expected an array of objects with name and value" },
+		{ "{\"name\":\"x\",\"fw_cfg_raw\":[{\"name\":\"opt/a\",\"value\":\"v\"},\"opt/b\"]}", "fw_cfg_raw[1]: expected an object" },
+		{ "{\"name\":\"x\",\"fw_cfg_raw\":[{\"name\":\"opt/a\",\"value\":\"v\",\"via\":\"fw_cfg\"}]}", "fw_cfg_raw[0].via: unknown field" },
+		{ "{\"name\":\"x\",\"fw_cfg_raw\":[{\"value\":\"v\"}]}", "fw_cfg_raw[0].name: missing" },
+		{ "{\"name\":\"x\",\"fw_cfg_raw\":[{\"name\":3,\"value\":\"v\"}]}", "fw_cfg_raw[0].name: expected a string" },
+		{ "{\"name\":\"x\",\"fw_cfg_raw\":[{\"name\":\"opt/a\"}]}", "fw_cfg_raw[0].value: missing" },
+		{ "{\"name\":\"x\",\"fw_cfg_raw\":[{\"name\":\"opt/a\",\"value\":7}]}", "fw_cfg_raw[0].value: expected a string" },
+		{ "{\"name\":\"x\",\"fw_cfg_raw\":[{\"name\":\"opt/a\",\"file\":\"f\"}]}", "fw_cfg_raw[0].file: unknown field" },
+		{ "{\"name\":\"x\",\"fw_cfg_raw\":[{\"name\":\"etc/a\",\"value\":\"v\"}]}", "fw_cfg_raw[0].name: does not start" },
+		{ "{\"name\":\"x\",\"fw_cfg_raw\":[{\"name\":\"opt/a/\",\"value\":\"v\"}]}", "fw_cfg_raw[0].name: \"opt/a/\" has an empty" },
 		{ "{\"name\":\"x\",\"expect\":{\"A\":\"absent\",\"B\":3}}", "expect.B: expected exact" },
 		{ "{\"name\":\"x\",\"expect\":{\"A\":\"absent\",\"B\":\"gone\"}}", "expect.B: unknown value \"gone\"" },
 		{ "{\"name\":\"x\",\"expect\":{\"A\":\"absent\",\"\":\"absent\"}}", "expect: an empty name" },
@@ -461,6 +523,8 @@ int main(void)
 		cmocka_unit_test(test_secret_on_kernel_command_line_is_refused),
 		cmocka_unit_test(test_cmdline_value_with_blank_is_refused),
 		cmocka_unit_test(test_fw_cfg_name_over_55_characters_is_refused),
+		cmocka_unit_test(test_fw_cfg_raw_takes_a_whole_name_with_a_further_slash),
+		cmocka_unit_test(test_fw_cfg_raw_names_qemu_or_the_kernel_cannot_take_are_refused_by_field),
 		cmocka_unit_test(test_wrong_types_are_named),
 		cmocka_unit_test(test_duplicate_key_and_bad_json_are_errors),
 		cmocka_unit_test(test_random_credential_loads_fresh_bytes_of_its_size),

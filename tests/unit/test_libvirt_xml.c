@@ -14,7 +14,7 @@
 #define SECRET "s3cr3t-value"
 
 static const char *const files[] = { "/run/c/smbios-0", "/run/c,odd/smbios-1" };
-static const struct lv_fwcfg fwcfg[] = { { "FW", "/run/c/fwcfg-0" } };
+static const struct lv_fwcfg fwcfg[] = { { "FW", "/run/c/fwcfg-0", false } };
 
 static struct lv_domain file_domain(void)
 {
@@ -126,6 +126,23 @@ static void test_control_characters_in_an_oem_string_are_refused_without_quoting
 	free(error);
 }
 
+/* a case's fw_cfg_raw file keeps its whole name, next to a credential's */
+static void test_fw_cfg_raw_entry_goes_by_its_whole_name(void **state)
+{
+	static const struct lv_fwcfg two[] = { { "FW", "/run/c/fwcfg-0", false },
+					       { "opt/io.systemd.credentials/sub/X", "/run/c/fwcfg-1", true } };
+	struct lv_domain d = file_domain();
+	char *xml = NULL;
+
+	d.fwcfg = two, d.n_fwcfg = 2;
+	assert_int_equal(lv_domain_xml(&d, &xml, NULL), 0);
+	assert_non_null(strstr(xml, "  <sysinfo type='fwcfg'>\n"
+				    "    <entry name='opt/io.systemd.credentials/FW' file='/run/c/fwcfg-0'/>\n"
+				    "    <entry name='opt/io.systemd.credentials/sub/X' file='/run/c/fwcfg-1'/>\n"
+				    "  </sysinfo>\n"));
+	free(xml);
+}
+
 static void test_kernel_vsock_uses_the_vsock_element_with_a_fixed_cid(void **state)
 {
 	struct lv_domain d = file_domain();
@@ -180,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_default_domain_passes_credentials_only_as_file_paths),
 		cmocka_unit_test(test_oem_strings_variant_puts_escaped_values_into_sysinfo),
 		cmocka_unit_test(test_control_characters_in_an_oem_string_are_refused_without_quoting_it),
+		cmocka_unit_test(test_fw_cfg_raw_entry_goes_by_its_whole_name),
 		cmocka_unit_test(test_kernel_vsock_uses_the_vsock_element_with_a_fixed_cid),
 		cmocka_unit_test(test_vhost_user_backend_gets_shared_memfd_memory_and_its_device),
 		cmocka_unit_test(test_domain_without_kernel_is_rejected_naming_the_field),

@@ -117,6 +117,47 @@ static void test_fw_cfg_name_over_55_characters_is_refused(void **state)
 	qemu_vm_done(&vm);
 }
 
+/* a case's fw_cfg_raw: the whole name as given, the value through a memfd like any other */
+static void test_fw_cfg_file_goes_by_its_whole_name_through_a_memfd(void **state)
+{
+	struct qemu_vm vm;
+	char expect[256], *s, *c;
+	size_t len;
+	base_vm(&vm);
+	assert_int_equal(qemu_add_fw_cfg_credential(&vm, "FW", (const uint8_t *)"fw", 2), 0);
+	assert_int_equal(qemu_add_fw_cfg_file(&vm, "opt/io.systemd.credentials/sub/X", (const uint8_t *)"raw,x\n", 6), 0);
+	assert_int_equal(qemu_add_fw_cfg_file(&vm, "opt/a,b", (const uint8_t *)"", 0), 0);
+	s = joined(&vm);
+	snprintf(expect, sizeof expect, "-fw_cfg name=opt/io.systemd.credentials/FW,file=/proc/self/fd/%d "
+		 "-fw_cfg name=opt/io.systemd.credentials/sub/X,file=/proc/self/fd/%d "
+		 "-fw_cfg name=opt/a,,b,file=/proc/self/fd/%d", vm.files[0].fd, vm.files[1].fd, vm.files[2].fd);
+	assert_non_null(strstr(s, expect));
+	assert_null(strstr(s, "raw,x"));
+	c = memfd_content(vm.files[1].fd, &len);
+	assert_int_equal(len, 6);
+	assert_memory_equal(c, "raw,x\n", 6);
+	free(c);
+	c = memfd_content(vm.files[2].fd, &len);
+	assert_int_equal(len, 0);
+	free(c);
+	free(s);
+	qemu_vm_done(&vm);
+}
+
+static void test_fw_cfg_file_name_empty_or_over_55_characters_is_refused(void **state)
+{
+	struct qemu_vm vm;
+	base_vm(&vm);
+	/* 55 characters fit, 56 do not */
+	assert_int_equal(qemu_add_fw_cfg_file(&vm, "opt/io.systemd.credentials/sub/ABCDEFGHIJKLMNOPQRSTUVWX",
+					      (const uint8_t *)"x", 1), 0);
+	assert_int_equal(qemu_add_fw_cfg_file(&vm, "opt/io.systemd.credentials/sub/ABCDEFGHIJKLMNOPQRSTUVWXY",
+					      (const uint8_t *)"x", 1), -ENAMETOOLONG);
+	assert_int_equal(qemu_add_fw_cfg_file(&vm, "", (const uint8_t *)"x", 1), -EINVAL);
+	assert_int_equal(vm.n_files, 1);
+	qemu_vm_done(&vm);
+}
+
 static void test_oem_string_with_nul_is_refused(void **state)
 {
 	struct qemu_vm vm;
@@ -185,6 +226,8 @@ int main(void)
 		cmocka_unit_test(test_q35_command_line_is_exact),
 		cmocka_unit_test(test_secret_goes_to_a_memfd_and_never_to_argv),
 		cmocka_unit_test(test_fw_cfg_name_over_55_characters_is_refused),
+		cmocka_unit_test(test_fw_cfg_file_goes_by_its_whole_name_through_a_memfd),
+		cmocka_unit_test(test_fw_cfg_file_name_empty_or_over_55_characters_is_refused),
 		cmocka_unit_test(test_oem_string_with_nul_is_refused),
 		cmocka_unit_test(test_cmdline_credential_is_a_kernel_word_and_rejects_blanks),
 		cmocka_unit_test(test_microvm_uses_mmio_devices_and_vsock_shares_memory),
