@@ -1,6 +1,7 @@
 /* differential: the agent's prediction against the store PID 1 wrote (differential.h). */
 #include "runner/differential.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool predicted_in(const struct report_source *s)
@@ -30,23 +31,28 @@ static const char *observed(const struct report_cred *c)
 	return c->origin ? c->origin : "bytes no source string carries";
 }
 
-/* One source string: 1 agrees, 0 disagrees (a problem added), -ENOMEM. */
+/* One source string: 1 agrees, 0 disagrees (a problem added), -ENOMEM. Problems of one
+ * kind, source and fate share a key, so a run of them is one grouped sentence. */
 static int judge_string(const struct report *r, const struct report_source *s, struct judgement *j)
 {
 	const struct report_cred *c = store_file(r, s->name);
 	bool same = c && c->origin && strcmp(c->origin, s->origin) == 0;
+	char key[160];
 	int x;
 
-	if (predicted_in(s) && !c)
-		x = judgement_add(j, "%s (%s): the model predicts %s, but PID 1 put no such file into %s", s->name,
-				  s->origin, s->fate, r->store_path);
-	else if (predicted_in(s) && !same)
-		x = judgement_add(j, "%s: the model predicts the bytes of %s, but %s holds those of %s", s->name, s->origin,
-				  r->store_path, observed(c));
-	else if (!predicted_in(s) && same)
-		x = judgement_add(j, "%s (%s): the model predicts %s%s%s, but PID 1 imported it", s->name, s->origin,
-				  s->fate, s->detail ? ": " : "", s->detail ? s->detail : "");
-	else
+	if (predicted_in(s) && !c) {
+		snprintf(key, sizeof key, "differential missing %.40s %.40s", s->source, s->fate);
+		x = judgement_add_about(j, s->name, key, "the model predicts %s from %s, but PID 1 put no such file into %s",
+					s->fate, s->origin, r->store_path);
+	} else if (predicted_in(s) && !same) {
+		snprintf(key, sizeof key, "differential other-bytes %.40s", s->source);
+		x = judgement_add_about(j, s->name, key, "the model predicts the bytes of %s, but %s holds those of %s",
+					s->origin, r->store_path, observed(c));
+	} else if (!predicted_in(s) && same) {
+		snprintf(key, sizeof key, "differential imported %.40s %.40s", s->source, s->fate);
+		x = judgement_add_about(j, s->name, key, "the model predicts %s for %s%s%s, but PID 1 imported it",
+					s->fate, s->origin, s->detail ? ": " : "", s->detail ? s->detail : "");
+	} else
 		return 1;
 	return x < 0 ? x : 0;
 }
@@ -81,9 +87,9 @@ int differential_judge(const struct report *r, struct judgement *j)
 		if (name_predicted_in(r, r->creds[i].name))
 			continue;
 		out->total++;
-		if ((x = judgement_add(j, "%s: in %s (%llu bytes, observed %s), but the model predicts no import of "
-				       "that name", r->creds[i].name, r->store_path,
-				       (unsigned long long)r->creds[i].size, observed(&r->creds[i]))) < 0)
+		if ((x = judgement_add_about(j, r->creds[i].name, "differential unpredicted", "in %s (%llu bytes, observed "
+					     "%s), but the model predicts no import of that name", r->store_path,
+					     (unsigned long long)r->creds[i].size, observed(&r->creds[i]))) < 0)
 			return x;
 	}
 	return 0;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,16 +208,29 @@ static int start_vsock_backend(struct run *r, const char *vhost, const char *uds
 	char *log = run_path(r, "vsock-backend.log");
 	char *argv[] = { (char *)r->o->self_exe, "vsock-backend", "--socket", (char *)vhost, "--uds-path", (char *)uds,
 			 "--guest-cid", "3", NULL };
-	int x = log ? spawn_helper(argv, log, &r->backend_pid) : -ENOMEM;
+	int x = log ? spawn_helper(argv, log, &r->backend_pid) : -ENOMEM, status = 0;
+	bool exited = false;
 
-	for (int i = 0; x == 0 && i < 250 && access(vhost, F_OK) < 0; i++)
+	/* the socket appears within milliseconds; on a machine loaded with TCG guests the
+	 * backend may take seconds to be scheduled, so wait up to 20 s, but no longer than
+	 * the backend lives */
+	for (int i = 0; x == 0 && i < 1000 && access(vhost, F_OK) < 0 && !exited; i++) {
 		usleep(20 * 1000);
+		exited = waitpid(r->backend_pid, &status, WNOHANG) == r->backend_pid;
+	}
+	if (exited)
+		r->backend_pid = 0;
 	if (x == 0 && access(vhost, F_OK) < 0)
-		x = -ETIMEDOUT;
+		x = exited ? -ECHILD : -ETIMEDOUT;
 	if (x < 0) {
 		char *t = log ? log_tail(log, HELPER_LOG_TAIL) : NULL;
-		run_diag(r, OUTCOME_ERROR, "the vhost-user-vsock backend did not start (%s): %s (use --transport serial)",
-			 strerror(-x), t && *t ? t : "no message");
+		if (exited)
+			run_diag(r, OUTCOME_ERROR, "the vhost-user-vsock backend exited at start (%s %d): %s (use "
+				 "--transport serial)", WIFEXITED(status) ? "status" : "signal",
+				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), t && *t ? t : "no message");
+		else
+			run_diag(r, OUTCOME_ERROR, "the vhost-user-vsock backend did not start (%s): %s (use --transport "
+				 "serial)", strerror(-x), t && *t ? t : "no message");
 		free(t);
 	}
 	free(log);

@@ -374,10 +374,17 @@ static void write_case(const char *dir, const char *name, const char *descriptio
 		       const void *arg)
 {
 	struct gen g = { .oem = json_array(), .creds = json_array() };
+	size_t fw_cfg_bytes = 0;
 	fill(&g, arg);
 	json_t *c = json_pack("{s:s, s:s, s:b}", "name", name, "description", description, "differential", 1);
 	if (!c)
 		die("out of memory");
+	for (size_t i = 0; i < json_array_size(g.creds); i++)
+		fw_cfg_bytes += (size_t)json_integer_value(json_object_get(json_array_get(g.creds, i), "random"));
+	/* the guest's fw_cfg driver reads byte by byte through an I/O port: under TCG each
+	 * MiB takes PID 1 and then the agent tens of seconds with no console output */
+	if (fw_cfg_bytes > 65536)
+		json_object_set_new(c, "timeouts", json_pack("{s:i, s:i}", "idle", 300, "verdict", 1200));
 	if (json_array_size(g.creds))
 		json_object_set(c, "credentials", g.creds);
 	if (json_array_size(g.oem))

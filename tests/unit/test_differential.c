@@ -104,8 +104,8 @@ static void test_predicted_import_missing(void **state)
 	assert_int_equal(j.diff.total, 1);
 	assert_int_equal(j.diff.agree, 0);
 	assert_int_equal(j.n_problems, 1);
-	assert_string_equal(j.problems[0], "A (" S1 "): the model predicts imported, but PID 1 put no such file into "
-			    "/run/credentials/@system");
+	assert_string_equal(j.problems[0], "A: the model predicts imported from " S1 ", but PID 1 put no such file "
+			    "into /run/credentials/@system");
 	judgement_free(&j), report_free(&r);
 }
 
@@ -123,7 +123,7 @@ static void test_other_string_won(void **state)
 	assert_int_equal(j.n_problems, 2);
 	assert_string_equal(j.problems[0], "A: the model predicts the bytes of " S1 ", but /run/credentials/@system "
 			    "holds those of " S2);
-	assert_string_equal(j.problems[1], "A (" S2 "): the model predicts duplicate: why, but PID 1 imported it");
+	assert_string_equal(j.problems[1], "A: the model predicts duplicate for " S2 ": why, but PID 1 imported it");
 	judgement_free(&j), report_free(&r);
 }
 
@@ -153,11 +153,31 @@ static void test_unpredicted_store_file(void **state)
 	assert_int_equal(j.diff.total, 3);
 	assert_int_equal(j.diff.agree, 0);
 	assert_int_equal(j.n_problems, 3);
-	assert_string_equal(j.problems[0], "A (" S1 "): the model predicts store-full: why, but PID 1 imported it");
+	assert_string_equal(j.problems[0], "A: the model predicts store-full for " S1 ": why, but PID 1 imported it");
 	assert_string_equal(j.problems[1], "A: in /run/credentials/@system (3 bytes, observed " S1 "), but the model "
 			    "predicts no import of that name");
 	assert_string_equal(j.problems[2], "Z: in /run/credentials/@system (3 bytes, observed bytes no source string "
 			    "carries), but the model predicts no import of that name");
+	judgement_free(&j), report_free(&r);
+}
+
+/* A run of one disagreement is one grouped sentence naming the first and the count. */
+static void test_disagreements_grouped(void **state)
+{
+	struct report r;
+	struct judgement j;
+	char *sources[] = { src("SMBIOS 11-0 string 1 at byte 5", "smbios", "C0", "imported"),
+			    src("SMBIOS 11-0 string 2 at byte 20", "smbios", "C1", "imported"),
+			    src("SMBIOS 11-0 string 3 at byte 35", "smbios", "C2", "imported"), NULL };
+	char *creds[] = { NULL };
+	parse(&r, sources, creds, "pass");
+	judge(&r, &j);
+	assert_int_equal(j.diff.total, 3);
+	assert_int_equal(j.diff.agree, 0);
+	char *text = judgement_text(&j);
+	assert_string_equal(text, "C0 and 2 more (C1, C2): the model predicts imported from SMBIOS 11-0 string 1 at "
+			    "byte 5, but PID 1 put no such file into /run/credentials/@system");
+	free(text);
 	judgement_free(&j), report_free(&r);
 }
 
@@ -258,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_other_string_won),
 		cmocka_unit_test(test_unknown_bytes),
 		cmocka_unit_test(test_unpredicted_store_file),
+		cmocka_unit_test(test_disagreements_grouped),
 		cmocka_unit_test(test_pid1_log_counts),
 		cmocka_unit_test(test_judge_instead_and_agent_verdict),
 		cmocka_unit_test(test_case_field),
