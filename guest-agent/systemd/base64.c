@@ -131,6 +131,7 @@ int base64_decode(const char *in, size_t len, bool url_ok, uint8_t **out, size_t
 		if (k < 3)
 			break;   /* padding ended the data (trailing bytes were checked) */
 	}
+	buf[n] = 0;   /* n <= len / 4 * 3: like a text value, the bytes end in a NUL */
 	*out = buf;
 	*out_len = n;
 	return 0;

@@ -31,8 +31,8 @@ struct b64_result {
 	size_t symbols;     /* non-whitespace characters seen */
 };
 
-/* Decodes IN (LEN bytes). Returns 0 with *out (malloc'd) / *out_len, or -errno with *res
- * saying why; -ENOMEM on allocation failure. */
+/* Decodes IN (LEN bytes). Returns 0 with *out (malloc'd, a NUL after the *out_len bytes) /
+ * *out_len, or -errno with *res saying why; -ENOMEM on allocation failure. */
 int base64_decode(const char *in, size_t len, bool url_safe, uint8_t **out, size_t *out_len,
 		  struct b64_result *res);
 

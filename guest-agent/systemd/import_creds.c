@@ -325,7 +325,12 @@ static int judge_write(struct predictor *pr, size_t idx, const uint8_t *data, si
 		return full < 0 ? full : 0;
 	pr->out->store_files++;
 	pr->out->store_pages_used += (len + pr->page_size - 1) / pr->page_size;
-	c->imported = memdup0(data, len);
+	/* What systemd writes is nearly always the value as sent (always for text on 257+): then
+	 * the candidate holds the bytes once, and prediction_free() clears them once. */
+	if (c->value && c->value_len == len && memcmp(c->value, data, len) == 0)
+		c->imported = c->value;
+	else
+		c->imported = memdup0(data, len);
 	if (!c->imported || created_add(pr, idx) < 0)
 		return -ENOMEM;
 	c->imported_len = len;
@@ -585,8 +590,9 @@ void prediction_free(struct prediction *p)
 		return;
 	for (size_t i = 0; i < p->n_cands; i++) {
 		struct cred_candidate *c = &p->cands[i];
+		if (c->imported != c->value)
+			secret_free(c->imported, c->imported_len);
 		secret_free(c->value, c->value_len);
-		secret_free(c->imported, c->imported_len);
 		free(c->origin);
 		free(c->name);
 		free(c->detail);

@@ -9,8 +9,9 @@
  * (sources.h) is the I/O edge that fills the inputs from a root directory. Rules and their
  * upstream citations: shared/reference/systemd-credentials.md.
  *
- * Secret handling: values live only in cred_candidate.value / .imported; they are cleared
- * by prediction_free(). `detail` strings never contain value bytes.
+ * Secret handling: values live only in cred_candidate.value / .imported (which may be one
+ * buffer); they are cleared, once, by prediction_free(). `detail` strings never contain
+ * value bytes.
  */
 #pragma once
 #include <stdbool.h>

@@ -3,8 +3,9 @@
  * compute it (import_creds.h), so that the rules' modules (gates, versions, the predictor)
  * can name the data without depending on the import, which depends on them.
  *
- * Secret handling: values live only in cred_candidate.value / .imported; they are cleared
- * by prediction_free(). `detail` strings never contain value bytes.
+ * Secret handling: values live only in cred_candidate.value / .imported (which may be one
+ * buffer); they are cleared, once, by prediction_free(). `detail` strings never contain
+ * value bytes.
  */
 #pragma once
 #include <stdbool.h>
@@ -74,9 +75,10 @@ struct cred_candidate {
 	size_t raw_len;            /* length of the whole source string/item as the host sent it */
 	bool binary;               /* io.systemd.credential.binary: / systemd.set_credential_binary= */
 	char *name;                /* NULL when it could not be determined; may be an invalid name */
-	uint8_t *value;            /* decoded value as the host sent it; NULL if undecodable */
+	uint8_t *value;            /* decoded value as the host sent it, a NUL after it; NULL if undecodable */
 	size_t value_len;
-	uint8_t *imported;         /* the exact bytes systemd writes; NULL unless FATE_IMPORTED* */
+	uint8_t *imported;         /* the exact bytes systemd writes, a NUL after them; NULL unless
+	                              FATE_IMPORTED*; the value's own buffer when the bytes are equal */
 	size_t imported_len;
 	enum cred_fate fate;
 	enum cred_store_failure store_failure; /* FATE_DROPPED_STORE_FULL only */

@@ -223,6 +223,42 @@ static void test_v257_reads_the_whole_entry(void **state)
 	free(e.data);
 }
 
+/* The bytes systemd writes are held once when they equal the value as sent (text or decoded
+ * base64), and apart when the page cut changed them; both end in a NUL. prediction_free()
+ * clears and frees a shared buffer once (the ASan build would report a double free). */
+static void test_imported_bytes_share_the_value_buffer_only_when_equal(void **state)
+{
+	struct entry e;
+	struct raw_blob b;
+	struct import_sources s = {};
+	struct import_env env = env_for(252);
+	struct prediction p;
+	const struct cred_candidate *c;
+
+	build_three_text(&e);
+	b = blob_from(&e, "11-0");
+	s.smbios = &b;
+	s.n_smbios = 1;
+	predict(&s, &env, &p);
+	c = cand(&p, CRED_SOURCE_SMBIOS, "FIRST");
+	assert_ptr_equal(c->imported, c->value);
+	assert_int_equal(c->imported[3000], 0);
+	c = cand(&p, CRED_SOURCE_SMBIOS, "SECOND");
+	assert_int_equal(c->fate, FATE_IMPORTED_TRUNCATED);
+	assert_ptr_not_equal(c->imported, c->value);
+	assert_int_equal(c->imported[1033], 0);
+	assert_int_equal(c->value[3000], 0);
+	prediction_free(&p);
+	free(e.data);
+
+	predict_one_string(257, "io.systemd.credential.binary:B=Zm9vYg==", &p);
+	assert_int_equal(p.cands[0].fate, FATE_IMPORTED);
+	assert_ptr_equal(p.cands[0].imported, p.cands[0].value);
+	assert_int_equal(p.cands[0].imported_len, 4);
+	assert_string_equal((const char *) p.cands[0].imported, "foob");
+	prediction_free(&p);
+}
+
 /* [inferred] v257 reads each entry with read_full_file_full() capped at 8 + 1 MiB bytes. */
 static void test_v257_reads_at_most_8_bytes_plus_1_mib_of_an_entry(void **state)
 {
@@ -1222,6 +1258,7 @@ int main(void)
 		cmocka_unit_test(test_systemd_options_is_ignored_from_258_and_tdx_keeps_smbios_from_262),
 		cmocka_unit_test(test_v252_cuts_the_entry_after_one_page),
 		cmocka_unit_test(test_v257_reads_the_whole_entry),
+		cmocka_unit_test(test_imported_bytes_share_the_value_buffer_only_when_equal),
 		cmocka_unit_test(test_v257_reads_at_most_8_bytes_plus_1_mib_of_an_entry),
 		cmocka_unit_test(test_v252_base64_cut_mid_quad_is_broken_pipe),
 		cmocka_unit_test(test_v252_base64_cut_on_a_quad_boundary_is_silently_truncated),
