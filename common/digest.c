@@ -1,10 +1,19 @@
-/* digest: SHA-256 / HMAC-SHA-256 hex via libcrypto; hex helpers; secret clearing. */
+/* digest: SHA-256 / HMAC-SHA-256 hex via libcrypto; hex helpers; secret clearing.
+ *
+ * This file is written against the OpenSSL 1.1.1 API, set here only and before any OpenSSL
+ * header: SHA-256 goes through SHA256_Init/Update/Final, which 3.0 deprecates. They run
+ * the same code (the SHA-NI/AVX2 assembly) that the default provider wraps, without
+ * starting EVP: no library context, openssl.cnf, provider or fetch, 1.2 MiB less RSS for
+ * the agent (bench/README.md). HMAC has no such path in 3.0 (HMAC() goes through EVP_MAC)
+ * and keeps the provider. */
+#define OPENSSL_API_COMPAT 10101
 #include "digest.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -53,11 +62,14 @@ int hex_decode(const char *hex, uint8_t **out, size_t *out_len)
 
 int digest_sha256_hex(const void *data, size_t len, char out[static DIGEST_HEX_LEN + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	if (EVP_Digest(data ? data : "", len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != 32)
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256_CTX ctx;
+	int ok = SHA256_Init(&ctx) == 1 && SHA256_Update(&ctx, data ? data : "", len) == 1 &&
+		 SHA256_Final(md, &ctx) == 1;
+	OPENSSL_cleanse(&ctx, sizeof ctx);
+	if (!ok)
 		return -EIO;
-	hex_encode(md, 32, out);
+	hex_encode(md, sizeof md, out);
 	return 0;
 }
 
