@@ -200,19 +200,27 @@ static void test_v252_cuts_the_entry_after_one_page(void **state)
 	free(e.data);
 }
 
-static void test_v257_reads_the_whole_entry(void **state)
+/* build_three_text() predicted for VERSION (the prediction holds its own copies). */
+static void predict_three_text(unsigned version, struct prediction *p)
 {
 	struct entry e;
 	struct raw_blob b;
 	struct import_sources s = {};
-	struct import_env env = env_for(257);
-	struct prediction p;
+	struct import_env env = env_for(version);
 
 	build_three_text(&e);
 	b = blob_from(&e, "11-0");
 	s.smbios = &b;
 	s.n_smbios = 1;
-	predict(&s, &env, &p);
+	predict(&s, &env, p);
+	free(e.data);
+}
+
+static void test_v257_reads_the_whole_entry(void **state)
+{
+	struct prediction p;
+
+	predict_three_text(257, &p);
 	assert_int_equal(cand(&p, CRED_SOURCE_SMBIOS, "FIRST")->fate, FATE_IMPORTED);
 	assert_int_equal(cand(&p, CRED_SOURCE_SMBIOS, "SECOND")->fate, FATE_IMPORTED);
 	assert_int_equal(cand(&p, CRED_SOURCE_SMBIOS, "SECOND")->imported_len, 3000);
@@ -220,7 +228,6 @@ static void test_v257_reads_the_whole_entry(void **state)
 	assert_memory_equal(cand(&p, CRED_SOURCE_SMBIOS, "THIRD")->imported, "xyz", 3);
 	assert_int_equal(p.budget_used, 6003);
 	prediction_free(&p);
-	free(e.data);
 }
 
 /* The bytes systemd writes are held once when they equal the value as sent (text or decoded
@@ -228,18 +235,10 @@ static void test_v257_reads_the_whole_entry(void **state)
  * clears and frees a shared buffer once (the ASan build would report a double free). */
 static void test_imported_bytes_share_the_value_buffer_only_when_equal(void **state)
 {
-	struct entry e;
-	struct raw_blob b;
-	struct import_sources s = {};
-	struct import_env env = env_for(252);
 	struct prediction p;
 	const struct cred_candidate *c;
 
-	build_three_text(&e);
-	b = blob_from(&e, "11-0");
-	s.smbios = &b;
-	s.n_smbios = 1;
-	predict(&s, &env, &p);
+	predict_three_text(252, &p);
 	c = cand(&p, CRED_SOURCE_SMBIOS, "FIRST");
 	assert_ptr_equal(c->imported, c->value);
 	assert_int_equal(c->imported[3000], 0);
@@ -249,7 +248,6 @@ static void test_imported_bytes_share_the_value_buffer_only_when_equal(void **st
 	assert_int_equal(c->imported[1033], 0);
 	assert_int_equal(c->value[3000], 0);
 	prediction_free(&p);
-	free(e.data);
 
 	predict_one_string(257, "io.systemd.credential.binary:B=Zm9vYg==", &p);
 	assert_int_equal(p.cands[0].fate, FATE_IMPORTED);
