@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define DIFF_PAIRS_MAX 50000000ull
+
 static bool predicted_in(const struct report_source *s)
 {
 	return strcmp(s->fate, "imported") == 0 || strcmp(s->fate, "imported-truncated") == 0;
@@ -64,6 +66,12 @@ int differential_judge(const struct report *r, struct judgement *j)
 
 	memset(out, 0, sizeof *out);
 	out->on = true;
+	/* the count pairs every source string with every store file: bound what a hostile
+	 * report can make the host compare (a 4 MiB frame holds tens of thousands of each) */
+	if ((unsigned long long)r->n_sources * (r->n_creds + r->n_sources) > DIFF_PAIRS_MAX)
+		return judgement_add(j, "the report has %zu source strings and %zu store files, more than a differential "
+				     "count compares (%llu pairs at most)", r->n_sources, r->n_creds,
+				     (unsigned long long)DIFF_PAIRS_MAX);
 	for (size_t i = 0; i < r->n_sources; i++) {
 		if (strcmp(r->sources[i].fate, "not-a-credential") == 0)
 			continue;

@@ -181,6 +181,20 @@ static void test_disagreements_grouped(void **state)
 	judgement_free(&j), report_free(&r);
 }
 
+/* A hostile report cannot make the host compare without bound. */
+static void test_pairs_bounded(void **state)
+{
+	struct report r = { .n_sources = 8000, .n_creds = 0, .store_path = "/run/credentials/@system" };
+	struct judgement j;
+	memset(&j, 0, sizeof j);
+	assert_int_equal(differential_judge(&r, &j), 0);
+	assert_int_equal(j.n_problems, 1);
+	assert_string_equal(j.problems[0], "the report has 8000 source strings and 0 store files, more than a "
+			    "differential count compares (50000000 pairs at most)");
+	assert_int_equal(j.diff.total, 0);
+	judgement_free(&j);
+}
+
 /* PID 1's own lines, as the agent compared them: counted, and a difference is a problem. */
 static void test_pid1_log_counts(void **state)
 {
@@ -279,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_bytes),
 		cmocka_unit_test(test_unpredicted_store_file),
 		cmocka_unit_test(test_disagreements_grouped),
+		cmocka_unit_test(test_pairs_bounded),
 		cmocka_unit_test(test_pid1_log_counts),
 		cmocka_unit_test(test_judge_instead_and_agent_verdict),
 		cmocka_unit_test(test_case_field),
