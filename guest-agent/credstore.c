@@ -201,7 +201,7 @@ const char *credstore_weak_reason(const struct credstore *s)
 	return "it is not on ramfs or a tmpfs with noswap, so its contents can reach disk";
 }
 
-static void load_file(int dfd, struct store_file *f)
+static void load_file(int dfd, struct store_file *f, const struct credstore_share *share)
 {
 	struct stat st;
 	if (fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -240,6 +240,14 @@ static void load_file(int dfd, struct store_file *f)
 	else if (r < 0) {
 		f->problem = STORE_FILE_UNREADABLE;
 		f->error = -r;
+	} else if (share && share->same_bytes) {
+		/* the same bytes are already held elsewhere: keep those, drop this copy */
+		const uint8_t *same = share->same_bytes(share->userdata, f->name, f->data, f->size);
+		if (same) {
+			secret_free(f->data, f->size);
+			f->data = (uint8_t *)same;
+			f->shared = true;
+		}
 	}
 }
 
@@ -248,7 +256,7 @@ static int cmp_file(const void *a, const void *b)
 	return strcmp(((const struct store_file *)a)->name, ((const struct store_file *)b)->name);
 }
 
-static int load_files(int dfd, struct credstore *s)
+static int load_files(int dfd, struct credstore *s, const struct credstore_share *share)
 {
 	DIR *d = fdopendir(dfd);
 	size_t cap = 0;
@@ -273,7 +281,7 @@ static int load_files(int dfd, struct credstore *s)
 		if (!(f->name = strdup(de->d_name)))
 			break;
 		s->n_files++;
-		load_file(dirfd(d), f);
+		load_file(dirfd(d), f, share);
 	}
 	int r = errno ? -errno : 0;
 	closedir(d);
@@ -305,14 +313,52 @@ static int load_mountinfo(const char *root, struct credstore *s)
 	return r;
 }
 
-int credstore_load(const char *root, unsigned systemd_version, struct credstore *out, char **error)
+/* ROOT's store path, "" for "/" as root. */
+static char *store_path(const char *root)
 {
-	char *path = NULL;
+	return strprintf("%s%s", strcmp(root, "/") == 0 ? "" : root, CREDSTORE_PATH);
+}
+
+int credstore_load_fs(const char *root, unsigned systemd_version, struct credstore *out, char **error)
+{
 	int r;
 	memset(out, 0, sizeof *out);
 	if (error)
 		*error = NULL;
-	if (asprintf(&path, "%s%s", strcmp(root, "/") == 0 ? "" : root, CREDSTORE_PATH) < 0)
+	char *path = store_path(root);
+	if (!path)
+		return -ENOMEM;
+	/* the same open as credstore_load_files(): a non-directory or a symlink is an error */
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0 && errno != ENOENT) {
+		r = -errno;
+		if (error)
+			*error = strprintf("cannot open %s: %s", path, strerror(-r));
+		free(path);
+		return r;
+	}
+	out->exists = dfd >= 0;
+	if (dfd >= 0)
+		close(dfd);
+	free(path);
+	r = load_mountinfo(strcmp(root, "/") == 0 ? "" : root, out);
+	if (r < 0) {
+		credstore_free(out);
+		return r;
+	}
+	out->judged_as = systemd_release_effective(systemd_version);
+	out->security = credstore_judge(out, systemd_version);
+	return 0;
+}
+
+int credstore_load_files(const char *root, struct credstore *out, const struct credstore_share *share,
+			 char **error)
+{
+	int r;
+	if (error)
+		*error = NULL;
+	char *path = store_path(root);
+	if (!path)
 		return -ENOMEM;
 	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0 && errno != ENOENT) {
@@ -323,22 +369,25 @@ int credstore_load(const char *root, unsigned systemd_version, struct credstore 
 		return r;
 	}
 	out->exists = dfd >= 0;
-	if (dfd >= 0 && (r = load_files(dfd, out)) < 0) {
+	if (dfd >= 0 && (r = load_files(dfd, out, share)) < 0) {
 		if (error && r != -ENOMEM)
 			*error = strprintf("cannot list %s: %s", path, strerror(-r));
 		free(path);
-		credstore_free(out);
 		return r;
 	}
 	free(path);
-	r = load_mountinfo(strcmp(root, "/") == 0 ? "" : root, out);
-	if (r < 0) {
-		credstore_free(out);
-		return r;
-	}
-	out->judged_as = systemd_release_effective(systemd_version);
-	out->security = credstore_judge(out, systemd_version);
 	return 0;
+}
+
+int credstore_load(const char *root, unsigned systemd_version, struct credstore *out, char **error)
+{
+	int r = credstore_load_fs(root, systemd_version, out, error);
+	if (r < 0)
+		return r;
+	r = credstore_load_files(root, out, NULL, error);
+	if (r < 0)
+		credstore_free(out);
+	return r;
 }
 
 const struct store_file *credstore_find(const struct credstore *s, const char *name)
@@ -352,7 +401,8 @@ const struct store_file *credstore_find(const struct credstore *s, const char *n
 void credstore_free(struct credstore *s)
 {
 	for (size_t i = 0; i < s->n_files; i++) {
-		secret_free(s->files[i].data, s->files[i].size);
+		if (!s->files[i].shared)
+			secret_free(s->files[i].data, s->files[i].size);
 		free(s->files[i].name);
 	}
 	free(s->files);

@@ -38,6 +38,7 @@ struct store_file {
 	gid_t gid;
 	enum store_file_problem problem;
 	int error;                /* errno for STORE_FILE_UNREADABLE */
+	bool shared;              /* data is the equal bytes credstore_share handed over: not ours to free */
 };
 
 enum store_security { STORE_SECURITY_UNKNOWN, STORE_SECURITY_SECURE, STORE_SECURITY_WEAK };
@@ -61,8 +62,24 @@ struct credstore {
 
 /* Returns 0, or -errno when ROOT/run/credentials/@system exists but cannot be read; then
  * *error (when ERROR is not NULL) is a malloc'd sentence naming the path. Prints nothing.
- * systemd_version 0 judges by the newest rule (systemd/versions.h). */
+ * systemd_version 0 judges by the newest rule (systemd/versions.h).
+ * credstore_load() is credstore_load_fs() then credstore_load_files(..., NULL, ...). */
 int credstore_load(const char *root, unsigned systemd_version, struct credstore *out, char **error);
+
+/* The two halves, for a caller that needs the store's filesystem (its capacity is an input
+ * of the import replay) before its files: credstore_load_fs() fills everything but the files
+ * (exists, the mount, security); credstore_load_files() then reads the files into OUT, and on
+ * failure leaves OUT for credstore_free(). With SHARE, a file whose bytes equal what
+ * same_bytes() returns for its name keeps that pointer (f->shared) instead of its own copy:
+ * the owner must outlive the store and end in a NUL as read files do. */
+struct credstore_share {
+	/* equal bytes of SIZE for NAME held by the caller, or NULL */
+	const uint8_t *(*same_bytes)(void *userdata, const char *name, const uint8_t *data, size_t size);
+	void *userdata;
+};
+int credstore_load_fs(const char *root, unsigned systemd_version, struct credstore *out, char **error);
+int credstore_load_files(const char *root, struct credstore *out, const struct credstore_share *share,
+			 char **error);
 void credstore_free(struct credstore *s);
 const struct store_file *credstore_find(const struct credstore *s, const char *name);
 

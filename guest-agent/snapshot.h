@@ -2,10 +2,13 @@
  *
  * Promise: snapshot_load() reads every credential source under the root (sources_load),
  * replays systemd's import for the detected or given version (predict_import), reads
- * /run/credentials/@system judged by that version's rule (credstore_load), and holds PID 1's
- * own log lines against the replay (pid1_check; outside containers only: there PID 1 logs to
- * the console, and a /dev/kmsg is the host's). A log that cannot be read is a state of
- * pid1, not a failure. It prints
+ * /run/credentials/@system judged by that version's rule (credstore_load_fs before the
+ * replay, whose capacity it needs; credstore_load_files after), and holds PID 1's own log
+ * lines against the replay (pid1_check; outside containers only: there PID 1 logs to the
+ * console, and a /dev/kmsg is the host's). A log that cannot be read is a state of pid1, not
+ * a failure. The raw sources are freed once the replay is done: a snapshot holds the
+ * prediction (its own copies of names, values, origins), not the SMBIOS entries or fw_cfg
+ * files; a store file equal to its predicted bytes shares the prediction's buffer. It prints
  * nothing: on failure *error is one malloc'd sentence naming the input that failed (NULL only
  * when even that could not be allocated), which the command prints and maps to exit 2.
  */
@@ -17,7 +20,6 @@
 
 struct snapshot {
 	struct import_env env;
-	struct import_sources sources;
 	struct prediction pred;
 	struct credstore store;
 	struct pid1_check pid1;      /* PID 1's log against pred */

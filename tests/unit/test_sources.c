@@ -405,6 +405,43 @@ static void test_full_tmpfs_store_stops_smbios_after_256_pages(void **state)
 	remove_root(root);
 }
 
+/* The snapshot keeps one copy of a credential: a store file whose bytes are what the replay
+ * says systemd wrote shares the prediction's buffer; a file that differs (or that nothing
+ * predicts) keeps its own bytes, and each is still what is on disk. */
+static void test_store_file_equal_to_its_prediction_shares_the_buffer(void **state)
+{
+	char *root = temp_root();
+	struct snapshot snap;
+	char rundir[512];
+
+	put_smbios_creds(root, 3, "value");
+	snprintf(rundir, sizeof rundir, "%s/run/credentials/@system", root);
+	mkdir_parents(rundir);
+	assert_int_equal(mkdir(rundir, 0700), 0);
+	put(root, "/run/credentials/@system/C000", "value", 5);
+	put(root, "/run/credentials/@system/C001", "valuE", 5);
+	put(root, "/run/credentials/@system/EXTRA", "value", 5);
+	snapshot_of(root, 257, &snap);
+	const struct store_file *c0 = credstore_find(&snap.store, "C000"), *c1 = credstore_find(&snap.store, "C001"),
+				*x = credstore_find(&snap.store, "EXTRA");
+	assert_non_null(c0);
+	assert_non_null(c1);
+	assert_non_null(x);
+	const struct cred_candidate *p0 = named(&snap.pred, CRED_SOURCE_SMBIOS, "C000"),
+				    *p1 = named(&snap.pred, CRED_SOURCE_SMBIOS, "C001");
+	assert_true(c0->shared);
+	assert_ptr_equal(c0->data, p0->imported);
+	assert_false(c1->shared);
+	assert_ptr_not_equal(c1->data, p1->imported);
+	assert_memory_equal(c1->data, "valuE", 5);
+	assert_false(x->shared);
+	assert_memory_equal(x->data, "value", 5);
+	assert_null(credstore_find(&snap.store, "C002"));
+	assert_true(snap.store.exists);
+	snapshot_free(&snap);
+	remove_root(root);
+}
+
 /* nr_inodes=1024 with the root directory's inode: 1023 empty files fit, the 1024th fails at
  * create. A ramfs store, or a version judged without an observed mount, has no such limit. */
 static void test_tmpfs_inode_limit_and_ramfs_without_limit(void **state)
@@ -662,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_import_credentials_no_after_a_newline_skips_the_import),
 		cmocka_unit_test(test_fw_cfg_directory_entry_is_skipped_with_systemds_warning),
 		cmocka_unit_test(test_full_tmpfs_store_stops_smbios_after_256_pages),
+		cmocka_unit_test(test_store_file_equal_to_its_prediction_shares_the_buffer),
 		cmocka_unit_test(test_tmpfs_inode_limit_and_ramfs_without_limit),
 		cmocka_unit_test(test_container_checks_follow_upstream_virt_c_in_order),
 		cmocka_unit_test(test_unknown_version_is_an_error_unless_overridden),
