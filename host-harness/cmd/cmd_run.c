@@ -48,6 +48,10 @@ struct harness {
 	const char *junit;
 	const char *html;     /* --html FILE, or NULL */
 	const char *shard;    /* --shard "I/N", or NULL: every case */
+	struct case_guest cli_guest;   /* --guest-*: every case boots this guest instead of flavors */
+	bool have_cli_guest;
+	enum case_firmware cli_firmware;   /* --firmware, for cases that name none */
+	bool have_cli_firmware;
 	char *images[16];
 	size_t n_images;
 	struct test_case *cases;
@@ -83,7 +87,14 @@ void cmd_run_help(FILE *f)
 	      "      --log-dir DIR     where failing runs' console logs go (default credscope-logs)\n"
 	      "      --memory MB       guest memory (default 512)\n"
 	      "      --shard I/N       only shard I of N (cases split by sorted name); --junit F writes\n"
-	      "                        F.shard-I-of-N.xml\n\n"
+	      "                        F.shard-I-of-N.xml\n"
+	      "      --guest-kernel PATH   boot every case on this kernel instead of the flavors\n"
+	      "      --guest-initrd PATH   ... with this initrd\n"
+	      "      --guest-append TEXT   ... and this kernel command line (default console=ttyS0)\n"
+	      "      --guest-disk PATH     root disk (with --guest-kernel) or a bootable disk (without);\n"
+	      "                            never written: the run boots a throw-away overlay\n"
+	      "      --guest-format F      the disk's format: raw (default) or qcow2\n"
+	      "      --firmware FW         bios (SeaBIOS, default) or uefi (OVMF) for cases that name none\n\n"
 	      "Exit status: 0 every case got its expected verdict, 1 some did not, 2 usage or\n"
 	      "environment error (or interrupted), 77 every case was skipped (QEMU or image missing).\n", f);
 }
@@ -107,16 +118,53 @@ static int parse_images(struct harness *h, char *list)
 	return h->n_images ? 0 : -EINVAL;
 }
 
+enum { O_TAP = 256, O_JUNIT, O_KEEP, O_IMAGE_DIR, O_IMAGES, O_TRANSPORT, O_ACCEL, O_QEMU, O_LOG_DIR, O_MEMORY, O_SHARD, O_HTML,
+       O_GUEST_KERNEL, O_GUEST_INITRD, O_GUEST_APPEND, O_GUEST_DISK, O_GUEST_FORMAT, O_FIRMWARE };
+
+/* --guest-*: paths as given (relative to the working directory), text copied; checked
+ * together once every option is read (check_cli_guest()). */
+static int set_guest_option(struct harness *h, int opt, const char *arg)
+{
+	/* in the order of O_GUEST_KERNEL .. O_GUEST_FORMAT */
+	char **field[] = { &h->cli_guest.kernel, &h->cli_guest.initrd, &h->cli_guest.append, &h->cli_guest.disk,
+			   &h->cli_guest.format };
+	int i = opt - O_GUEST_KERNEL;
+
+	if (i < 0 || i > O_GUEST_FORMAT - O_GUEST_KERNEL)
+		return -EINVAL;
+	free(*field[i]);
+	if (!(*field[i] = strdup(arg)))
+		return -ENOMEM;
+	h->have_cli_guest = true;
+	return 0;
+}
+
+static int check_cli_guest(const struct harness *h)
+{
+	char *msg = NULL;
+	int r;
+
+	if (!h->have_cli_guest)
+		return 0;
+	if ((r = case_guest_check(&h->cli_guest, "--guest-", &msg)) < 0)
+		fprintf(stderr, "credscope-harness: %s\n", msg ? msg : "out of memory");
+	free(msg);
+	return r;
+}
+
 static int parse_args(struct harness *h, int argc, char **argv)
 {
-	enum { O_TAP = 256, O_JUNIT, O_KEEP, O_IMAGE_DIR, O_IMAGES, O_TRANSPORT, O_ACCEL, O_QEMU, O_LOG_DIR, O_MEMORY, O_SHARD, O_HTML };
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, 'j' },      { "tap", no_argument, NULL, O_TAP },
 		{ "junit", required_argument, NULL, O_JUNIT }, { "keep", no_argument, NULL, O_KEEP },
 		{ "image-dir", required_argument, NULL, O_IMAGE_DIR }, { "images", required_argument, NULL, O_IMAGES },
 		{ "transport", required_argument, NULL, O_TRANSPORT }, { "accel", required_argument, NULL, O_ACCEL },
 		{ "qemu", required_argument, NULL, O_QEMU },   { "log-dir", required_argument, NULL, O_LOG_DIR },
-		{ "memory", required_argument, NULL, O_MEMORY }, { "shard", required_argument, NULL, O_SHARD }, { "html", required_argument, NULL, O_HTML }, { "help", no_argument, NULL, 'h' }, { 0 } };
+		{ "memory", required_argument, NULL, O_MEMORY }, { "shard", required_argument, NULL, O_SHARD }, { "html", required_argument, NULL, O_HTML },
+		{ "guest-kernel", required_argument, NULL, O_GUEST_KERNEL }, { "guest-initrd", required_argument, NULL, O_GUEST_INITRD },
+		{ "guest-append", required_argument, NULL, O_GUEST_APPEND }, { "guest-disk", required_argument, NULL, O_GUEST_DISK },
+		{ "guest-format", required_argument, NULL, O_GUEST_FORMAT }, { "firmware", required_argument, NULL, O_FIRMWARE },
+		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	int c;
 	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -143,6 +191,16 @@ static int parse_args(struct harness *h, int argc, char **argv)
 			if (parse_uint(optarg, 128, UINT_MAX, &h->o.memory_mb) < 0)
 				return fprintf(stderr, "credscope-harness: --memory %s: expected at least 128 (MiB)\n", optarg), -EINVAL;
 			break;
+		case O_GUEST_KERNEL: case O_GUEST_INITRD: case O_GUEST_APPEND: case O_GUEST_DISK: case O_GUEST_FORMAT:
+			if (set_guest_option(h, c, optarg) < 0)
+				return -EINVAL;
+			break;
+		case O_FIRMWARE:
+			if (strcmp(optarg, "bios") && strcmp(optarg, "uefi"))
+				return fprintf(stderr, "credscope-harness: --firmware %s: expected bios or uefi\n", optarg), -EINVAL;
+			h->cli_firmware = strcmp(optarg, "uefi") == 0 ? FIRMWARE_UEFI : FIRMWARE_BIOS;
+			h->have_cli_firmware = true;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -153,6 +211,8 @@ static int parse_args(struct harness *h, int argc, char **argv)
 		return fprintf(stderr, "credscope-harness: --transport %s: expected serial, vsock or auto\n", h->o.transport), -EINVAL;
 	if (strcmp(h->o.accel, "auto") && strcmp(h->o.accel, "kvm") && strcmp(h->o.accel, "tcg"))
 		return fprintf(stderr, "credscope-harness: --accel %s: expected auto, kvm or tcg\n", h->o.accel), -EINVAL;
+	if (check_cli_guest(h) < 0)
+		return -EINVAL;
 	return optind;
 }
 
@@ -206,6 +266,21 @@ static int check_flavors(const struct harness *h)
 	return r;
 }
 
+/* --guest-* and --firmware apply to every case that does not name its own. */
+static int use_cli_guest(struct harness *h)
+{
+	char *err = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < h->n_cases && r == 0 && (h->have_cli_guest || h->have_cli_firmware); i++)
+		r = case_use_guest(&h->cases[i], h->have_cli_guest ? &h->cli_guest : NULL,
+				   h->have_cli_firmware ? &h->cli_firmware : NULL, &err);
+	if (r < 0)
+		fprintf(stderr, "credscope-harness: %s\n", err ? err : "out of memory");
+	free(err);
+	return r;
+}
+
 static int load_cases(struct harness *h, int argc, char **argv, int first)
 {
 	char *err = NULL;
@@ -215,7 +290,7 @@ static int load_cases(struct harness *h, int argc, char **argv, int first)
 		return -EINVAL;
 	}
 	h->n_cases = (size_t)(argc - first);
-	if (check_flavors(h) < 0)
+	if (check_flavors(h) < 0 || use_cli_guest(h) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < h->n_cases; i++)   /* what cannot be sent is exit 2, before any boot */
 		if (case_check_limits(&h->cases[i], &err) < 0) {
@@ -226,13 +301,16 @@ static int load_cases(struct harness *h, int argc, char **argv, int first)
 	bool *keep;
 	if (select_shard(h, &keep) < 0)
 		return -EINVAL;
-	h->jobs = calloc(h->n_cases * h->n_images + 1, sizeof *h->jobs);
+	h->jobs = calloc(h->n_cases * (h->n_images + 1) + 1, sizeof *h->jobs);
 	if (!h->jobs)
 		return free(keep), -ENOMEM;
-	for (size_t i = 0; i < h->n_cases; i++)
+	for (size_t i = 0; i < h->n_cases; i++) {
+		if (h->cases[i].guest && (!keep || keep[i]))   /* its own guest: one run */
+			h->jobs[h->n_jobs++] = (struct job){ .tc = &h->cases[i], .image = CASE_GUEST_LABEL };
 		for (size_t k = 0; k < h->n_images; k++)
 			if (case_runs_on(&h->cases[i], h->images[k]) && (!keep || keep[i]))
 				h->jobs[h->n_jobs++] = (struct job){ .tc = &h->cases[i], .image = h->images[k] };
+	}
 	free(keep);
 	h->results = calloc(h->n_jobs + 1, sizeof *h->results);
 	h->done_order = calloc(h->n_jobs + 1, sizeof *h->done_order);
@@ -429,6 +507,8 @@ static void harness_free(struct harness *h)
 	for (size_t i = 0; i < h->n_cases; i++)
 		case_free(&h->cases[i]);
 	free(h->cases), free(h->jobs), free(h->results), free(h->done_order), free(h->slots);
+	free(h->cli_guest.kernel), free(h->cli_guest.initrd), free(h->cli_guest.append), free(h->cli_guest.disk);
+	free(h->cli_guest.format);
 }
 
 /* mkdir -p DIR; *made says whether the last component is new (removed again if empty). */

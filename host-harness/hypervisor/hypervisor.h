@@ -29,7 +29,8 @@ enum cred_via { VIA_SMBIOS, VIA_SMBIOS_BINARY, VIA_FW_CFG, VIA_CMDLINE };
 /* What to boot. Strings are borrowed and must outlive the VM. */
 struct hv_config {
 	const char *binary;          /* NULL: the backend's default_binary, looked up in PATH */
-	const char *kernel;          /* required */
+	const char *kernel;          /* required, except QEMU with a bootable rootfs: the
+	                                firmware then boots that disk (no command line) */
 	const char *initrd, *rootfs, *rootfs_format;   /* may be NULL */
 	bool rootfs_readonly;        /* CH: a shared image is attached read-only */
 	const char *expect_disk;     /* read-only manifest disk, or NULL */
@@ -42,6 +43,8 @@ struct hv_config {
 	const char *run_dir;         /* existing 0700 directory for control sockets; NULL only
 	                                for dry_run() */
 	bool snapshot;               /* QEMU: root disk writes go to a throw-away overlay */
+	bool uefi;                   /* QEMU: OVMF instead of SeaBIOS; its variable store is a
+	                                fresh copy in run_dir (hypervisor/qemu_firmware.c) */
 	bool no_reboot;              /* QEMU: a guest reboot or panic ends QEMU */
 	bool own_process_group;      /* a terminal's ^C reaches the caller only */
 };
@@ -75,6 +78,9 @@ struct hypervisor_ops {
 	/* The kernel to boot from a built image whose kernel is KERNEL (malloc'd); NULL op:
 	 * KERNEL as it is. */
 	char *(*image_kernel)(const char *kernel);
+	/* Why CFG's firmware cannot run here (malloc'd: not installed, not for this machine),
+	 * or NULL. NULL op: the backend's own firmware only, always there. */
+	char *(*firmware_missing)(const struct hv_config *cfg);
 	/* Why CFG cannot deliver raw OEM strings, or NULL. */
 	const char *(*refuse_oem_strings)(const struct hv_config *cfg);
 

@@ -270,11 +270,19 @@ static void add_machine(struct strv *s, const struct qemu_vm *vm, bool microvm)
 	if (microvm)
 		add(s, "microvm,isa-serial=on,rtc=on,pit=on,pic=on%s", shared ? ",memory-backend=mem" : "");
 	else
-		add(s, "%s%s", vm->machine ? vm->machine : "q35", shared ? ",memory-backend=mem" : "");
+		/* under UEFI the 64-bit SMBIOS 3.0 entry point, as firmware and newer QEMU machine
+		 * types give it (qemu_firmware.h); QEMU 7.2 builds the 32-bit one unless told */
+		add(s, "%s%s%s", vm->machine ? vm->machine : "q35", vm->firmware_code ? ",smbios-entry-point-type=64" : "",
+		    shared ? ",memory-backend=mem" : "");
 	add(s, "-accel");
 	add(s, "%s", vm->accel ? vm->accel : "tcg");
 	if (vm->accel && strcmp(vm->accel, "kvm") == 0)
 		add(s, "-cpu"), add(s, "host");
+	if (vm->firmware_code) {   /* OVMF as two pflash devices: code read-only, variables per run */
+		add_path_opt(s, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=", vm->firmware_code, "");
+		if (vm->firmware_vars)
+			add_path_opt(s, "-drive", "if=pflash,format=raw,unit=1,file=", vm->firmware_vars, "");
+	}
 	add(s, "-m");
 	add(s, "%u", vm->memory_mb);
 	add(s, "-smp");
@@ -297,7 +305,8 @@ static void add_disks(struct strv *s, const struct qemu_vm *vm, const char *bus)
 		add_path_opt(s, "-drive", "file=", vm->rootfs, fmt_opt);
 		free(fmt_opt);
 		add(s, "-device");
-		add(s, "virtio-blk-%s,drive=root", bus);
+		/* no kernel: the firmware boots this disk, first */
+		add(s, "virtio-blk-%s,drive=root%s", bus, vm->kernel ? "" : ",bootindex=1");
 	}
 	if (vm->expect_disk) {
 		add_path_opt(s, "-drive", "file=", vm->expect_disk, ",format=raw,if=none,id=expect,readonly=on");
@@ -351,18 +360,21 @@ int qemu_build_argv(const struct qemu_vm *vm, char ***argv)
 	struct strv s = { 0 };
 	bool microvm = vm->machine && strcmp(vm->machine, "microvm") == 0;
 	const char *bus = microvm ? "device" : "pci";
-	if (!vm->kernel)
+	if (!vm->kernel && !vm->rootfs)
 		return -EINVAL;
 	add(&s, "%s", vm->qemu_binary ? vm->qemu_binary : "qemu-system-x86_64");
 	add(&s, "-nodefaults"), add(&s, "-no-user-config"), add(&s, "-display"), add(&s, "none");
 	if (vm->no_reboot)
 		add(&s, "-no-reboot");
 	add_machine(&s, vm, microvm);
-	add_path_opt(&s, "-kernel", "", vm->kernel, "");
-	if (vm->initrd)
-		add_path_opt(&s, "-initrd", "", vm->initrd, "");
-	if (vm->cmdline)
-		add(&s, "-append"), add(&s, "%s", vm->cmdline);
+	if (vm->kernel) {   /* direct kernel boot; else the firmware boots the disk and its loader
+	                       chooses the command line: -append would be refused */
+		add_path_opt(&s, "-kernel", "", vm->kernel, "");
+		if (vm->initrd)
+			add_path_opt(&s, "-initrd", "", vm->initrd, "");
+		if (vm->cmdline)
+			add(&s, "-append"), add(&s, "%s", vm->cmdline);
+	}
 	add_disks(&s, vm, bus);
 	add_channels(&s, vm, bus);
 	add_files(&s, vm);

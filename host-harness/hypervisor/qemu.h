@@ -31,8 +31,10 @@ struct qemu_fd_file {
 struct qemu_vm {
 	/* filled by the caller */
 	const char *qemu_binary;     /* NULL: qemu-system-x86_64 */
-	const char *kernel, *initrd, *rootfs, *rootfs_format;
+	const char *kernel, *initrd, *rootfs, *rootfs_format;   /* no kernel: boot rootfs */
 	const char *machine;         /* q35 (default), pc, microvm */
+	const char *firmware_code;   /* UEFI: read-only pflash 0 (OVMF_CODE), or NULL: SeaBIOS */
+	const char *firmware_vars;   /* UEFI: this run's writable copy of the variable store */
 	const char *accel;           /* kvm or tcg */
 	unsigned memory_mb, cpus;
 	const char *console_log;     /* guest serial console is written here; NULL: our stdio */

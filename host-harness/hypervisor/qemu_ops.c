@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hypervisor/qemu.h"
+#include "hypervisor/qemu_firmware.h"
 #include "fileio.h"
 
 #define QEMU_LOG_TAIL 600
@@ -20,6 +21,7 @@
 struct qemu_backend {
 	struct qemu_vm vm;
 	char *qmp_socket, *vsock_socket, *serial_socket;
+	char *ovmf_vars;       /* this run's copy of the UEFI variable store, or NULL */
 };
 
 static struct qemu_vm *qvm(struct hv_vm *vm)
@@ -40,6 +42,16 @@ static const char *qemu_refuse_path(const struct hv_config *cfg, enum cred_via v
 		return "cannot arrive: the microvm machine has no SMBIOS at all, so a credential sent as an SMBIOS "
 		       "OEM string has nowhere to go (send it with via fw_cfg or use q35/pc)";
 	return NULL;
+}
+
+/* OVMF must be installed; microvm runs no UEFI firmware at all. */
+static char *qemu_firmware_missing(const struct hv_config *cfg)
+{
+	if (!cfg->uefi)
+		return NULL;
+	if (is_microvm(cfg))
+		return strdup("the microvm machine has no UEFI firmware (use q35 or pc)");
+	return qemu_ovmf_missing();
 }
 
 static const char *qemu_refuse_oem_strings(const struct hv_config *cfg)
@@ -72,6 +84,13 @@ static int qemu_prepare(const struct hv_config *cfg, struct hv_vm *vm)
 	if (cfg->run_dir && asprintf(&b->qmp_socket, "%s/qmp.sock", cfg->run_dir) < 0)
 		return b->qmp_socket = NULL, -ENOMEM;
 	q->qmp_socket = b->qmp_socket;
+	if (cfg->uefi) {
+		q->firmware_code = qemu_ovmf_code();
+		int x = cfg->run_dir ? qemu_ovmf_vars_copy(cfg->run_dir, &b->ovmf_vars) : 0;
+		if (x < 0)
+			return x;
+		q->firmware_vars = b->ovmf_vars;
+	}
 	int r = qemu_cmdline_append(q, cfg->cmdline);
 	return r < 0 ? r : qemu_cmdline_machine_quirks(q);
 }
@@ -219,7 +238,7 @@ static void qemu_destroy(struct hv_vm *vm)
 	if (!b)
 		return;
 	qemu_vm_done(&b->vm);
-	free(b->qmp_socket), free(b->vsock_socket), free(b->serial_socket);
+	free(b->qmp_socket), free(b->vsock_socket), free(b->serial_socket), free(b->ovmf_vars);
 	free(b);
 	vm->impl = NULL;
 }
@@ -235,6 +254,7 @@ const struct hypervisor_ops qemu_ops = {
 	.vsock_is_vhost_user = true,
 	.refuse_path = qemu_refuse_path,
 	.refuse_oem_strings = qemu_refuse_oem_strings,
+	.firmware_missing = qemu_firmware_missing,
 	.prepare = qemu_prepare,
 	.attach_credential = qemu_attach_credential,
 	.attach_oem_string = qemu_attach_oem_string,

@@ -522,12 +522,64 @@ static int get_bool(struct pctx *p, json_t *root, const char *key, bool *out)
 	return 0;
 }
 
+/* The name of the first credential sent on the kernel command line, or NULL. */
+static const char *first_cmdline_cred(const struct test_case *tc)
+{
+	for (size_t i = 0; i < tc->n_creds; i++)
+		if (tc->creds[i].via == VIA_CMDLINE)
+			return tc->creds[i].name;
+	return NULL;
+}
+
+/* "guest", "firmware", "arch" (runner/case_guest.c), then whether the rest of the case fits them. */
+static int parse_guest(struct pctx *p, json_t *root, struct test_case *tc)
+{
+	char *msg = NULL;
+	int r = case_guest_parse(root, p->dir, &tc->guest, &tc->firmware, &tc->firmware_given, &msg);
+
+	if (r == 0)
+		r = case_guest_fit(tc->guest, tc->firmware, tc->machine, first_cmdline_cred(tc), tc->cmdline_extra != NULL, &msg);
+	if (r == -EINVAL)
+		r = fail(p, "%s", msg ? msg : "guest: out of memory");
+	else if (r == 0 && tc->hypervisor == HV_CLOUD_HYPERVISOR && (tc->guest || tc->firmware == FIRMWARE_UEFI))
+		r = fail(p, "%s: the cloud-hypervisor runner boots built flavors with SeaBIOS-free direct kernel boot only "
+			 "(use \"hypervisor\": \"qemu\")", tc->guest ? "guest" : "firmware");
+	free(msg);
+	return r;
+}
+
+int case_use_guest(struct test_case *tc, const struct case_guest *guest, const enum case_firmware *firmware, char **error)
+{
+	struct pctx p = { .path = tc->path, .error = error };
+	struct case_guest *copy = NULL;
+	enum case_firmware fw = firmware && !tc->firmware_given ? *firmware : tc->firmware;
+	char *msg = NULL;
+	int r;
+
+	if (error)
+		*error = NULL;
+	if (!tc->guest && guest && (r = case_guest_copy(guest, &copy)) < 0)
+		return r;
+	r = case_guest_fit(copy ? copy : tc->guest, fw, tc->machine, first_cmdline_cred(tc), tc->cmdline_extra != NULL, &msg);
+	if (r == -EINVAL)
+		r = fail(&p, "%s", msg ? msg : "out of memory");
+	free(msg);
+	if (r < 0) {
+		case_guest_free(copy);
+		return r;
+	}
+	if (copy)
+		tc->guest = copy;
+	tc->firmware = fw;
+	return 0;
+}
+
 static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 {
 	static const char *const known[] = { "name", "image", "machine", "credentials", "oem_strings", "fw_cfg_raw", "expect",
 					     "expect_fate", "by_image", "strict", "outcome", "diagnosis",
 					     "kernel_cmdline_extra", "timeouts", "memory_mb", "description", "hypervisor",
-					     "differential", NULL };
+					     "differential", "guest", "firmware", "arch", NULL };
 	bool has_outcome = false;
 	int r;
 	if (!json_is_object(root))
@@ -553,6 +605,8 @@ static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 			    "expect, strict, outcome or diagnosis");
 	if (tc->name[0] == '\0' || strpbrk(tc->name, "/ \t\n"))
 		return fail(p, "name: must be non-empty, without '/' or blanks (it names files and test lines)");
+	if ((r = parse_guest(p, root, tc)) < 0)
+		return r;
 	return check_lists(p, tc);
 }
 
@@ -720,6 +774,8 @@ int case_cred_load(const struct case_cred *c, uint8_t **out, size_t *out_len, ch
 
 bool case_runs_on(const struct test_case *tc, const char *image)
 {
+	if (tc->guest)   /* once, on its own guest: the runner labels it CASE_GUEST_LABEL */
+		return strcmp(image, CASE_GUEST_LABEL) == 0;
 	if (!tc->images)
 		return true;
 	for (size_t i = 0; i < tc->n_images; i++)
@@ -848,6 +904,7 @@ void case_free(struct test_case *tc)
 	free(tc->path);
 	free(tc->name);
 	free(tc->machine);
+	case_guest_free(tc->guest);
 	free(tc->diagnosis);
 	free(tc->cmdline_extra);
 	memset(tc, 0, sizeof *tc);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "hypervisor/hypervisor.h"   /* enum cred_via, FW_CFG_NAME_MAX: the delivery paths */
+#include "runner/case_guest.h"   /* struct case_guest, enum case_firmware */
 #include "output/result.h"   /* enum case_outcome, case_outcome_name() */
 
 #define CASE_MAX_SIZE (1024u * 1024u)
@@ -71,6 +72,9 @@ struct test_case {
 	char **images;        /* NULL: every flavor the runner knows */
 	size_t n_images;
 	char *machine;        /* q35, pc, microvm */
+	struct case_guest *guest;         /* the case's own guest, or NULL: the flavors (images) */
+	enum case_firmware firmware;      /* bios (SeaBIOS, default) or uefi (OVMF) */
+	bool firmware_given;              /* "firmware" was in the case (--firmware does not override it) */
 	enum case_hypervisor hypervisor;  /* HV_CLOUD_HYPERVISOR: ch_runner.c runs it */
 	struct case_cred *creds;
 	size_t n_creds;
@@ -120,6 +124,11 @@ void case_free_all(struct test_case *cases, size_t n);
 int case_check_flavors(const struct test_case *tc, const char *const *known, size_t n_known, const char *image_dir,
 		       const char *const *built, size_t n_built, char **error);
 void case_free(struct test_case *tc);
+/* Boots TC on GUEST (a copy) instead of its flavors (credscope-harness run --guest-*), and on
+ * FIRMWARE unless the case names its own; a case with its own "guest" keeps it. The error
+ * names the case file and what of it cannot run on that guest. */
+int case_use_guest(struct test_case *tc, const struct case_guest *guest, const enum case_firmware *firmware,
+		   char **error);
 bool case_runs_on(const struct test_case *tc, const char *image);
 int case_view(const struct test_case *tc, const char *image, struct case_view *out);
 void case_view_free(struct case_view *v);

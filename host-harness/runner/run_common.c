@@ -67,13 +67,38 @@ void run_end(struct run *r)
 	atomic_store(&r->live->active, 0);
 }
 
+/* A case's own guest as the runner's image: its files as named (checked when the case was
+ * loaded), direct kernel boot with its "append" (the console the phases are read from
+ * when it gives none) or, without a kernel, its disk booted by the firmware. */
+static int guest_image(const struct case_guest *g, struct guest_image *img)
+{
+	memset(img, 0, sizeof *img);
+	img->flavor = strdup(CASE_GUEST_LABEL);
+	img->kernel = g->kernel ? strdup(g->kernel) : NULL;
+	img->initrd = g->initrd ? strdup(g->initrd) : NULL;
+	img->rootfs = g->disk ? strdup(g->disk) : NULL;
+	img->rootfs_format = strdup(g->format ? g->format : "raw");
+	img->cmdline = g->kernel ? strdup(g->append ? g->append : CASE_GUEST_DEFAULT_APPEND) : NULL;
+	if (!img->flavor || (g->kernel && (!img->kernel || !img->cmdline)) || (g->initrd && !img->initrd) ||
+	    (g->disk && !img->rootfs) || !img->rootfs_format) {
+		image_free(img);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int run_prepare(struct run *r)
 {
 	const char *tmp = rundir_tmp();
 	char *why = NULL;
 	int x;
 
-	if (image_load(r->o->image_dir, r->view.image, &r->img, &why) < 0) {
+	if (r->tc->guest) {
+		if ((x = guest_image(r->tc->guest, &r->img)) < 0) {
+			run_diag(r, OUTCOME_ERROR, "out of memory");
+			return x;
+		}
+	} else if (image_load(r->o->image_dir, r->view.image, &r->img, &why) < 0) {
 		r->res->skipped = true;
 		r->res->skip_reason = why;
 		return -ENOENT;

@@ -42,7 +42,13 @@ static bool preflight(struct run *r, const struct hv_config *cfg)
 {
 	const struct hypervisor_ops *ops = r->prof->ops;
 	const char *why;
+	char *missing = ops->firmware_missing ? ops->firmware_missing(cfg) : NULL;
 
+	if (missing) {   /* the firmware is the environment's: an explained skip, not a failure */
+		r->res->skipped = true;
+		r->res->skip_reason = missing;
+		return false;
+	}
 	for (size_t i = 0; i < r->tc->n_creds; i++) {
 		const struct case_cred *c = &r->tc->creds[i];
 		if (ops->refuse_path && (why = ops->refuse_path(cfg, c->via))) {
@@ -84,6 +90,7 @@ static void base_config(const struct run *r, struct hv_config *cfg)
 	*cfg = (struct hv_config){
 		.binary = binary_of(r), .kernel = r->img.kernel, .initrd = r->img.initrd, .rootfs = r->img.rootfs,
 		.rootfs_format = r->img.rootfs_format, .machine = r->tc->machine, .accel = r->res->accel,
+		.uefi = r->tc->firmware == FIRMWARE_UEFI,
 		.memory_mb = r->tc->memory_mb ? r->tc->memory_mb : r->o->memory_mb,
 		/* parallel runs share the image: each boots it pristine, none writes it */
 		.rootfs_readonly = true, .snapshot = true,
@@ -126,7 +133,7 @@ static int configure(struct run *r, struct hv_config *cfg)
 	char *words = kernel_words(r);
 	int x = words && (r->vm_log = run_path(r, "qemu.log")) ? 0 : -ENOMEM;
 
-	if (x == 0 && ops->image_kernel && !(r->kernel = ops->image_kernel(r->img.kernel)))
+	if (x == 0 && r->img.kernel && ops->image_kernel && !(r->kernel = ops->image_kernel(r->img.kernel)))
 		x = -ENOMEM;
 	cfg->kernel = r->kernel ? r->kernel : r->img.kernel;
 	cfg->cmdline = words, cfg->expect_disk = r->expect_img;
