@@ -140,7 +140,7 @@ integration: all
 # The VM tests boot these flavors; `make check` builds (or confirms up to date, by input
 # hash) their images as a step of its own, before the tests, and says so.
 CHECK_FLAVORS ?= bookworm bookworm-backports trixie forky
-images-for-check: $(B)/bin/credscope
+images-for-check: $(B)/static/x86_64/credscope
 	@echo "== images: make check boots $(CHECK_FLAVORS) (vm-images/out/); building what is missing or stale"
 	@vm-images/build $(CHECK_FLAVORS) || echo "== images: vm-images/build failed (see above); the VM tests will say which image is missing"
 
@@ -169,11 +169,11 @@ soak: all
 # PID 1 imported, "differential: N of M credentials agree". DIFF_SEED picks other inputs.
 DIFF_FLAVORS ?= bookworm bookworm-backports trixie forky
 .PHONY: differential
-differential: all
+differential: all $(B)/static/x86_64/credscope
 	@vm-images/build $(DIFF_FLAVORS)
 	@tests/differential --min 1500 $(DIFF_FLAVORS)
 
-images: $(B)/bin/credscope
+images: $(B)/static/x86_64/credscope
 	@vm-images/build $(if $(FLAVOR),$(FLAVOR),bookworm trixie bookworm-backports forky)
 
 demo:

@@ -4,7 +4,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "clock.h"
 
 int json_doc_fail(char **error, const char *fmt, ...)
 {
@@ -34,4 +39,13 @@ int json_doc_load(const struct json_doc *doc, const char *buf, size_t len, json_
 		return json_doc_fail(error, "%s: invalid JSON at line %d column %d: %s", doc->name, jerr.line, jerr.column,
 				     jerr.text);
 	return json_doc_fail(error, "%s: invalid JSON at byte %d: %s", doc->name, jerr.position, jerr.text);
+}
+
+void json_seed_nonblocking(void)
+{
+	size_t seed = 0;
+	if (getrandom(&seed, sizeof seed, GRND_INSECURE) != (ssize_t)sizeof seed &&
+	    getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+		seed = (size_t)mono_ns() ^ ((size_t)getpid() << 16) ^ (size_t)(uintptr_t)&seed;
+	json_object_seed(seed ? seed : 1);   /* 0 would mean "read /dev/urandom" */
 }

@@ -34,3 +34,12 @@ int json_doc_load(const struct json_doc *doc, const char *buf, size_t len, json_
 /* Sets *error (when error is not NULL) to the formatted message, or NULL on ENOMEM, and
  * returns -EINVAL: what a parser returns for a field it rejects. */
 int json_doc_fail(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Seeds jansson's hash function (json_object_seed()) without blocking. Left to itself,
+ * jansson reads /dev/urandom at its first object, and before the kernel's random pool is
+ * initialised such a read waits for it (urandom_read_iter() -> try_to_generate_entropy(),
+ * drivers/char/random.c, Linux 5.18 and later): seconds in an early-boot guest under TCG.
+ * The seed only randomises hash-table order against collision flooding, so GRND_INSECURE
+ * bytes are enough; where the kernel lacks them (before 5.6), GRND_NONBLOCK, else the clock
+ * and the pid. Call once, before the first JSON object. */
+void json_seed_nonblocking(void);

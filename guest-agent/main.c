@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jsonutil.h"
 #include "output.h"
 #include "parse.h"
 
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 	};
 	struct cli_ctx ctx = { .root = "/", .color = color_wanted() };
 	int c;
+	json_seed_nonblocking();   /* before any JSON: never wait for the kernel's random pool */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
