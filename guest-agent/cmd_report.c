@@ -1,5 +1,6 @@
 /* cmd_report: `credscope report --to vsock:CID:PORT | serial:NAME`: verify, then send. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,10 @@
 #include "check.h"
 #include "clock.h"
 #include "cli.h"
+#include "fileio.h"
 #include "report.h"
+#include "smbios.h"
+#include "strutil.h"
 #include "transport.h"
 
 static void report_help(void)
@@ -22,6 +26,29 @@ static void report_help(void)
 	       "(default 30 s), which also bounds the wait for the acknowledgement.\n\n"
 	       "Exit status: the verdict's (0 pass, 1 fail, 2 error), or 2 if the report could not\n"
 	       "be delivered.\n");
+}
+
+/* The SMBIOS entry point the kernel found (ROOT/sys/firmware/dmi/tables/smbios_entry_point,
+ * parsed by smbios.h) for the report's "smbios": "none" and "" when there is none or it is
+ * not valid. UEFI firmware publishes the 64-bit 3.0 one, SeaBIOS under QEMU 7.2 the 2.x one. */
+static void smbios_entry(const char *root, const char **anchor, char *version, size_t n)
+{
+	static const char *const anchors[] = { [SMBIOS_EP_NONE] = "none", [SMBIOS_EP_21] = "_SM_",
+					       [SMBIOS_EP_LEGACY] = "_DMI_", [SMBIOS_EP_30] = "_SM3_" };
+	char *path = root_join(root, "/sys/firmware/dmi/tables/smbios_entry_point");
+	struct smbios_entry_point ep = { .kind = SMBIOS_EP_NONE };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	*anchor = "none";
+	snprintf(version, n, "%s", "");
+	if (path && file_read_bounded(AT_FDCWD, path, 64, &buf, &len) == 0 &&
+	    smbios_parse_entry_point(buf, len, &ep, NULL) == 0 && ep.kind <= SMBIOS_EP_30) {
+		*anchor = anchors[ep.kind];
+		smbios_entry_point_version(&ep, version, n);
+	}
+	free(buf);
+	free(path);
 }
 
 /* Connects, sends, reads the ack; prints the outcome. Returns 0 when acknowledged "ok". */
@@ -76,12 +103,16 @@ int cmd_report(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	int status = check_run(ctx, &o, &c);
 	check_print(&c, ctx->color);
+	const char *anchor;
+	char version[32];
+	smbios_entry(ctx->root, &anchor, version, sizeof version);
 	struct report_input in = {
 		.pred = c.have_snapshot ? &c.snap.pred : NULL, .store = &c.snap.store,
 		.pid1 = c.have_snapshot ? &c.snap.pid1 : NULL,
 		.manifest = c.have_manifest ? &c.manifest : NULL, .manifest_source = c.bytes.source,
 		.manifest_sha256 = c.bytes.source ? c.manifest_sha256 : NULL,
 		.result = &c.result, .verdict = c.verdict, .kernel = c.snap.kernel, .error = c.error,
+		.smbios_anchor = anchor, .smbios_version = version,
 	};
 	char *json = report_dump(&in);
 	if (!json || deliver(ctx, to, &d, json, timeout_s) < 0)

@@ -158,6 +158,10 @@ json_t *report_build(const struct report_input *in)
 			      "findings", report_findings(in), "verdict", verdict_name(in->verdict));
 	if (o)
 		json_object_set_new(o, "pid1_log", report_json_pid1_log(in->pid1));
+	/* which entry point (SMBIOS 2.x or the 64-bit 3.0 of UEFI firmware) the tables came by */
+	if (o && in->smbios_anchor)
+		json_object_set_new(o, "smbios", json_pack("{s:s, s:s}", "entry_point", in->smbios_anchor, "version",
+							    in->smbios_version ? in->smbios_version : ""));
 	return o;
 }
 

@@ -26,6 +26,8 @@ struct report_input {
 	enum verdict verdict;
 	const char *kernel;                   /* uname release */
 	const char *error;                    /* why the verdict is "error"; NULL otherwise */
+	const char *smbios_anchor;            /* "_SM3_", "_SM_", "_DMI_", "none"; NULL: not read */
+	const char *smbios_version;           /* "3.0.0", "2.8"; with smbios_anchor */
 };
 
 /* Returns a new reference, or NULL on ENOMEM. */

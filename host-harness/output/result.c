@@ -7,7 +7,7 @@
 void case_result_free(struct case_result *r)
 {
 	free(r->case_name), free(r->image), free(r->skip_reason), free(r->diagnosis), free(r->phase);
-	free(r->console_tail), free(r->log_path), free(r->agent_verdict);
+	free(r->console_tail), free(r->log_path), free(r->agent_verdict), free(r->smbios_entry);
 	for (size_t i = 0; i < r->n_creds; i++)
 		free(r->creds[i].name), free(r->creds[i].fate), free(r->creds[i].source), free(r->creds[i].explanation);
 	free(r->creds);

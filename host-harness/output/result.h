@@ -56,6 +56,7 @@ struct case_result {
 	char *console_tail;      /* last console lines (guest bytes, unescaped) */
 	char *log_path;          /* full console log, kept on failure or --keep */
 	char *agent_verdict;     /* NULL when no report arrived */
+	char *smbios_entry;      /* the guest's SMBIOS entry point, "_SM3_ 3.0.0"; NULL: not reported */
 	const char *accel;       /* "kvm" or "tcg" */
 	const char *transport;   /* "vsock" or "serial" */
 	double seconds;

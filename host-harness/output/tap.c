@@ -55,6 +55,11 @@ void tap_result(FILE *f, size_t number, const struct case_result *r)
 		return;
 	}
 	fprintf(f, " # %.1f s, %s, %s\n", r->seconds, r->accel ? r->accel : "?", r->transport ? r->transport : "?");
+	if (r->smbios_entry) {   /* which tables the firmware gave: 2.x (SeaBIOS) or 3.0 (OVMF) */
+		fputs("# smbios entry point: ", f);
+		put_desc(f, r->smbios_entry);
+		fputc('\n', f);
+	}
 	if (r->diff.on)
 		fprintf(f, "# differential: %zu of %zu credentials agree; PID 1's log lines: %zu of %zu agree\n",
 			r->diff.agree, r->diff.total, r->diff.pid1_agree, r->diff.pid1_compared);

@@ -479,6 +479,27 @@ static int parse_hypervisor(struct pctx *p, json_t *root, struct test_case *tc)
 	return fail(p, "hypervisor: expected \"qemu\" or \"cloud-hypervisor\"");
 }
 
+/* "expectations": "fw_cfg" (QEMU's default) or "disk" (the labelled disk, the only way on
+ * cloud-hypervisor, which has no fw_cfg) */
+static int parse_expectations(struct pctx *p, json_t *root, struct test_case *tc)
+{
+	json_t *v = json_object_get(root, "expectations");
+	const char *s = json_string_value(v);
+
+	if (!v)
+		return 0;
+	if (s && strcmp(s, "disk") == 0)
+		tc->expectations = EXPECT_VIA_DISK;
+	else if (s && strcmp(s, "fw_cfg") == 0)
+		tc->expectations = EXPECT_VIA_FW_CFG;
+	else
+		return fail(p, "expectations: expected \"fw_cfg\" or \"disk\"");
+	if (tc->expectations == EXPECT_VIA_FW_CFG && tc->hypervisor == HV_CLOUD_HYPERVISOR)
+		return fail(p, "expectations: cloud-hypervisor has no fw_cfg, so its guest gets the manifest on a disk "
+			    "(\"disk\", the default there)");
+	return 0;
+}
+
 #define TIMEOUT_WHY " seconds (leave the field out for the default)"
 
 static int parse_timeouts(struct pctx *p, json_t *root, struct test_case *tc)
@@ -574,19 +595,35 @@ int case_use_guest(struct test_case *tc, const struct case_guest *guest, const e
 	return 0;
 }
 
+/* "smbios_entry_point": the anchor the guest kernel must have found (the agent reports it):
+ * "_SM3_" (SMBIOS 3.0, 64-bit: UEFI), "_SM_" (2.x: SeaBIOS), "_DMI_" (legacy), "none". */
+static int parse_smbios_entry(struct pctx *p, json_t *root, struct test_case *tc)
+{
+	static const char *const anchors[] = { "_SM3_", "_SM_", "_DMI_", "none" };
+	int i, r = get_str(p, root, "smbios_entry_point", "", false, &tc->smbios_entry_point);
+
+	if (r < 0 || !tc->smbios_entry_point)
+		return r;
+	if (parse_enum(p, tc->smbios_entry_point, "smbios_entry_point", anchors, 4, &i) < 0)
+		return fail(p, "smbios_entry_point: unknown value \"%s\" (known: _SM3_, _SM_, _DMI_, none)",
+			    tc->smbios_entry_point);
+	return 0;
+}
+
 static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 {
 	static const char *const known[] = { "name", "image", "machine", "credentials", "oem_strings", "fw_cfg_raw", "expect",
 					     "expect_fate", "by_image", "strict", "outcome", "diagnosis",
 					     "kernel_cmdline_extra", "timeouts", "memory_mb", "description", "hypervisor",
-					     "differential", "guest", "firmware", "arch", NULL };
+					     "differential", "guest", "firmware", "arch", "smbios_entry_point", "expectations", NULL };
 	bool has_outcome = false;
 	int r;
 	if (!json_is_object(root))
 		return fail(p, "the top level must be a JSON object");
 	if ((r = check_fields(p, root, "", known)) < 0 || (r = get_str(p, root, "name", "", true, &tc->name)) < 0 ||
 	    (r = parse_str_list(p, json_object_get(root, "image"), "image", true, &tc->images, &tc->n_images)) < 0 ||
-	    (r = parse_machine(p, root, tc)) < 0 || (r = parse_hypervisor(p, root, tc)) < 0 || (r = parse_creds(p, root, tc)) < 0 ||
+	    (r = parse_machine(p, root, tc)) < 0 || (r = parse_hypervisor(p, root, tc)) < 0 ||
+	    (r = parse_expectations(p, root, tc)) < 0 || (r = parse_creds(p, root, tc)) < 0 ||
 	    (r = parse_str_list(p, json_object_get(root, "oem_strings"), "oem_strings", false, &tc->oem_strings,
 				&tc->n_oem_strings)) < 0 || (r = parse_fw_cfg_raw(p, root, tc)) < 0 ||
 	    (r = parse_expect(p, json_object_get(root, "expect"), "", &tc->expect, &tc->n_expect)) < 0 ||
@@ -605,7 +642,7 @@ static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 			    "expect, strict, outcome or diagnosis");
 	if (tc->name[0] == '\0' || strpbrk(tc->name, "/ \t\n"))
 		return fail(p, "name: must be non-empty, without '/' or blanks (it names files and test lines)");
-	if ((r = parse_guest(p, root, tc)) < 0)
+	if ((r = parse_guest(p, root, tc)) < 0 || (r = parse_smbios_entry(p, root, tc)) < 0)
 		return r;
 	return check_lists(p, tc);
 }
@@ -905,6 +942,7 @@ void case_free(struct test_case *tc)
 	free(tc->name);
 	free(tc->machine);
 	case_guest_free(tc->guest);
+	free(tc->smbios_entry_point);
 	free(tc->diagnosis);
 	free(tc->cmdline_extra);
 	memset(tc, 0, sizeof *tc);

@@ -22,6 +22,9 @@
 #define CASE_MEMORY_MAX_MB 16384u
 /* Which hypervisor boots the case ("hypervisor" field; QEMU by default). */
 enum case_hypervisor { HV_QEMU, HV_CLOUD_HYPERVISOR };
+/* How the guest gets the manifest: fw_cfg opt/io.credscope/manifest where the hypervisor has
+ * fw_cfg (QEMU), else the expectations disk; "expectations": "disk" asks for the disk. */
+enum case_expectations { EXPECT_VIA_DEFAULT, EXPECT_VIA_FW_CFG, EXPECT_VIA_DISK };
 enum case_expect { CEXPECT_EXACT, CEXPECT_ABSENT, CEXPECT_PRESENT, CEXPECT_DIFFERENT };
 
 struct case_cred {
@@ -75,7 +78,9 @@ struct test_case {
 	struct case_guest *guest;         /* the case's own guest, or NULL: the flavors (images) */
 	enum case_firmware firmware;      /* bios (SeaBIOS, default) or uefi (OVMF) */
 	bool firmware_given;              /* "firmware" was in the case (--firmware does not override it) */
+	char *smbios_entry_point;         /* the entry point the report must name ("_SM3_"), or NULL */
 	enum case_hypervisor hypervisor;  /* HV_CLOUD_HYPERVISOR: ch_runner.c runs it */
+	enum case_expectations expectations;
 	struct case_cred *creds;
 	size_t n_creds;
 	char **oem_strings;

@@ -226,6 +226,29 @@ static int parse_pid1_log(json_t *v, struct report *r, char **error)
 	return 0;
 }
 
+/* "smbios" (optional): {"entry_point": one of four anchors, "version": short text}. */
+static int parse_smbios(json_t *v, struct report *r, char **error)
+{
+	static const struct field fields[] = {
+		FS("entry_point", F_STR, true, struct report, smbios_entry_point),
+		FS("version", F_STR, true, struct report, smbios_version),
+	};
+	static const char *const anchors[] = { "_SM3_", "_SM_", "_DMI_", "none" };
+	int x = json_is_object(v) ? parse_object(v, "smbios.", fields, 2, r, error)
+				  : json_doc_fail(error, "smbios: expected an object");
+	bool known = false;
+
+	if (x < 0)
+		return x;
+	for (size_t i = 0; i < 4; i++)
+		known = known || strcmp(r->smbios_entry_point, anchors[i]) == 0;
+	if (!known)
+		return json_doc_fail(error, "smbios.entry_point: expected _SM3_, _SM_, _DMI_ or none");
+	if (strlen(r->smbios_version) > 32)
+		return json_doc_fail(error, "smbios.version: longer than 32 characters");
+	return 0;
+}
+
 static int parse_root(json_t *root, struct report *r, char **error)
 {
 	static const char *const top[] = { "credscope-report", "agent", "systemd", "kernel", "manifest", "env",
@@ -239,8 +262,8 @@ static int parse_root(json_t *root, struct report *r, char **error)
 		size_t i = 0;
 		while (i < sizeof top / sizeof *top && strcmp(top[i], key))
 			i++;
-		/* "model" and "pid1_log": optional, below */
-		if (i == sizeof top / sizeof *top && strcmp(key, "model") && strcmp(key, "pid1_log"))
+		/* "model", "pid1_log" and "smbios": optional, below */
+		if (i == sizeof top / sizeof *top && strcmp(key, "model") && strcmp(key, "pid1_log") && strcmp(key, "smbios"))
 			return json_doc_fail(error, "%s: unknown field", key);
 	}
 	for (size_t i = 0; i < sizeof top / sizeof *top; i++)
@@ -259,6 +282,8 @@ static int parse_root(json_t *root, struct report *r, char **error)
 	if (!(r->verdict = strdup(json_string_value(v))))
 		return -ENOMEM;
 	if (json_object_get(root, "pid1_log") && (x = parse_pid1_log(json_object_get(root, "pid1_log"), r, error)) < 0)
+		return x;
+	if (json_object_get(root, "smbios") && (x = parse_smbios(json_object_get(root, "smbios"), r, error)) < 0)
 		return x;
 	if ((x = parse_sections(root, r, error)) < 0 ||
 	    (x = parse_list(json_object_get(root, "sources"), "sources", source_fields, 7, sizeof *r->sources,
@@ -301,7 +326,7 @@ void report_free(struct report *r)
 	}
 	free(r->sources), free(r->creds), free(r->findings);
 	free(r->agent_version), free(r->kernel), free(r->manifest_source), free(r->store_path), free(r->store_fs);
-	free(r->verdict), free(r->pid1_log_source);
+	free(r->verdict), free(r->pid1_log_source), free(r->smbios_entry_point), free(r->smbios_version);
 	memset(r, 0, sizeof *r);
 }
 

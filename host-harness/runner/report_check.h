@@ -63,6 +63,9 @@ struct report {
 	char *pid1_log_source;                           /* "/dev/kmsg" or "none" */
 	bool pid1_log_complete;
 	int64_t pid1_log_lines, pid1_log_compared, pid1_log_agree;
+	/* "smbios" (optional): the entry point the guest kernel found, "_SM3_" (3.0, 64-bit),
+	 * "_SM_" (2.x), "_DMI_" or "none", and its version ("3.0.0", "2.8"); NULL when absent */
+	char *smbios_entry_point, *smbios_version;
 };
 
 int report_parse(const char *buf, size_t len, struct report *out, char **error);

@@ -161,8 +161,16 @@ void run_drop_credentials(struct run *r)
 int run_write_manifest(struct run *r)
 {
 	char *err;
-	int x = case_manifest_write(&r->view, r->tc->strict, r->sent, r->n_sent, r->key, sizeof r->key, r->dir,
-				    &r->expect_img, r->manifest_sha, &err);
+	int x;
+
+	/* fw_cfg: in the guest from PID 1's start, no disk to probe and mount on the verdict's
+	 * critical path, and never a file: QEMU gets it through a memfd */
+	if (r->prof->ops->attach_fw_cfg_file && r->tc->expectations != EXPECT_VIA_DISK)
+		x = case_manifest_text(&r->view, r->tc->strict, r->sent, r->n_sent, r->key, sizeof r->key,
+				       &r->manifest_json, r->manifest_sha, &err);
+	else
+		x = case_manifest_write(&r->view, r->tc->strict, r->sent, r->n_sent, r->key, sizeof r->key, r->dir,
+					&r->expect_img, r->manifest_sha, &err);
 
 	if (err)
 		run_diag(r, OUTCOME_ERROR, "%s", err);
@@ -188,6 +196,20 @@ void run_forget_key(struct run *r)
 	free(d);
 }
 
+/* A case's "smbios_entry_point" against the one the agent read (an old agent reports none). */
+static int judge_smbios_entry(const struct test_case *tc, const struct report *rep, struct judgement *j)
+{
+	const char *got = rep->smbios_entry_point;
+
+	if (!tc->smbios_entry_point || (got && strcmp(got, tc->smbios_entry_point) == 0))
+		return 0;
+	j->verdict = OUTCOME_FAIL;
+	return got ? judgement_add(j, "SMBIOS entry point: expected %s, the guest's kernel found %s (version %s)",
+				   tc->smbios_entry_point, got, rep->smbios_version)
+		   : judgement_add(j, "SMBIOS entry point: expected %s, the report names none (an agent older than "
+				   "the report's \"smbios\" field)", tc->smbios_entry_point);
+}
+
 void run_judge_report(struct run *r, const uint8_t *buf, size_t len)
 {
 	struct judge_input in = { .view = &r->view, .sent = r->sent, .n_sent = r->n_sent, .machine = r->tc->machine,
@@ -207,7 +229,10 @@ void run_judge_report(struct run *r, const uint8_t *buf, size_t len)
 	r->res->timeline.report_ms = mono_ms() - r->t0;
 	r->res->agent_verdict = strdup(rep.verdict);
 	(void)report_cred_outcomes(&rep, &in, &r->res->creds, &r->res->n_creds);   /* for --html; best effort */
-	if (report_judge(&rep, &in, &j) < 0) {
+	if (rep.smbios_entry_point && asprintf(&r->res->smbios_entry, "%s%s%s", rep.smbios_entry_point,
+					       *rep.smbios_version ? " " : "", rep.smbios_version) < 0)
+		r->res->smbios_entry = NULL;
+	if (report_judge(&rep, &in, &j) < 0 || judge_smbios_entry(r->tc, &rep, &j) < 0) {
 		run_diag(r, OUTCOME_ERROR, "out of memory while judging the report");
 	} else {
 		r->got = j.verdict;
@@ -277,6 +302,9 @@ void run_cleanup(struct run *r)
 	else if (r->dir)
 		rundir_disown(r->dir);   /* kept: the user's now, no later harness sweeps it away */
 	run_drop_credentials(r);
+	if (r->manifest_json)
+		secret_free(r->manifest_json, strlen(r->manifest_json));
+	r->manifest_json = NULL;
 	free(r->dir), free(r->sent), free(r->console_path), free(r->expect_img);
 	free(r->kernel), free(r->vm_log);
 	r->dir = NULL, r->sent = NULL, r->n_sent = 0, r->console_path = NULL, r->expect_img = NULL;
