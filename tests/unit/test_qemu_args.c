@@ -75,6 +75,51 @@ static void test_q35_command_line_is_exact(void **state)
 	qemu_vm_done(&vm);
 }
 
+/* firmware uefi: OVMF's code read-only and the run's own variable store as pflash, and the
+ * 64-bit SMBIOS 3.0 entry point asked of QEMU 7.2 (it builds the 32-bit one unless told). */
+static void test_uefi_boots_ovmf_from_pflash_with_a_64_bit_smbios_entry_point(void **state)
+{
+	struct qemu_vm vm;
+	base_vm(&vm);
+	vm.rootfs = NULL;
+	vm.machine = "pc";
+	vm.firmware_code = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+	vm.firmware_vars = "/run/x,y/OVMF_VARS.fd";
+	char *s = joined(&vm);
+	assert_string_equal(s, "qemu-system-x86_64 -nodefaults -no-user-config -display none "
+			       "-machine pc,smbios-entry-point-type=64 -accel tcg "
+			       "-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd "
+			       "-drive if=pflash,format=raw,unit=1,file=/run/x,,y/OVMF_VARS.fd "
+			       "-m 512 -smp 1 -kernel /img/vmlinuz -initrd /img/initrd.img "
+			       "-chardev file,id=console,path=/run/x/console.log -serial chardev:console");
+	free(s);
+	qemu_vm_done(&vm);
+}
+
+/* No kernel: the firmware boots the root disk (first in the boot order), and no -append,
+ * which QEMU refuses without -kernel; the disk is never written (snapshot=on). */
+static void test_disk_boot_has_no_kernel_and_boots_the_disk_first(void **state)
+{
+	struct qemu_vm vm;
+	base_vm(&vm);
+	vm.kernel = NULL, vm.initrd = NULL;
+	vm.rootfs = "/home/u/disk.qcow2";
+	vm.rootfs_format = "qcow2";
+	vm.snapshot = true;
+	assert_int_equal(qemu_cmdline_append(&vm, "credscope.report=vsock:2:5123"), 0);
+	char *s = joined(&vm);
+	assert_string_equal(s, "qemu-system-x86_64 -nodefaults -no-user-config -display none -machine q35 -accel tcg "
+			       "-m 512 -smp 1 "
+			       "-drive file=/home/u/disk.qcow2,format=qcow2,if=none,id=root,snapshot=on,file.locking=off "
+			       "-device virtio-blk-pci,drive=root,bootindex=1 "
+			       "-chardev file,id=console,path=/run/x/console.log -serial chardev:console");
+	free(s);
+	vm.rootfs = NULL;   /* nothing to boot at all */
+	char **argv;
+	assert_int_equal(qemu_build_argv(&vm, &argv), -EINVAL);
+	qemu_vm_done(&vm);
+}
+
 static void test_secret_goes_to_a_memfd_and_never_to_argv(void **state)
 {
 	struct qemu_vm vm;
@@ -224,6 +269,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_q35_command_line_is_exact),
+		cmocka_unit_test(test_uefi_boots_ovmf_from_pflash_with_a_64_bit_smbios_entry_point),
+		cmocka_unit_test(test_disk_boot_has_no_kernel_and_boots_the_disk_first),
 		cmocka_unit_test(test_secret_goes_to_a_memfd_and_never_to_argv),
 		cmocka_unit_test(test_fw_cfg_name_over_55_characters_is_refused),
 		cmocka_unit_test(test_fw_cfg_file_goes_by_its_whole_name_through_a_memfd),

@@ -280,6 +280,32 @@ static void test_report_says_which_model_judged_a_newer_version(void **state)
 	json_decref(list);
 }
 
+/* The entry point the guest kernel found travels as "smbios" when the command read it, and
+ * the host's strict parser takes it; without it (NULL) the report has no "smbios". */
+static void test_report_names_the_smbios_entry_point_it_read(void **state)
+{
+	struct fixture f;
+	struct report host;
+	char *error = NULL;
+	setup_fixture(&f);
+	char *s = dump(&f);
+	assert_null(strstr(s, "\"smbios\":{"));
+	free(s);
+	struct report_input in = {
+		.pred = &f.p, .store = &f.s, .manifest = &f.m, .manifest_source = "label:credscope", .result = &f.r,
+		.verdict = f.r.verdict, .kernel = "6.1.0-test", .smbios_anchor = "_SM3_", .smbios_version = "3.0.0",
+	};
+	s = report_dump(&in);
+	assert_non_null(strstr(s, "\"smbios\":{\"entry_point\":\"_SM3_\",\"version\":\"3.0.0\"}"));
+	assert_int_equal(report_parse(s, strlen(s), &host, &error), 0);
+	assert_null(error);
+	assert_string_equal(host.smbios_entry_point, "_SM3_");
+	assert_string_equal(host.smbios_version, "3.0.0");
+	report_free(&host);
+	free(s);
+	verify_result_free(&f.r);
+}
+
 static void test_host_parser_accepts_an_error_report_without_manifest(void **state)
 {
 	struct fixture f;
@@ -313,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_failed_report_findings_carry_no_value_bytes),
 		cmocka_unit_test(test_host_parser_accepts_the_agents_report),
 		cmocka_unit_test(test_report_says_which_model_judged_a_newer_version),
+		cmocka_unit_test(test_report_names_the_smbios_entry_point_it_read),
 		cmocka_unit_test(test_host_parser_accepts_an_error_report_without_manifest),
 		cmocka_unit_test(test_report_is_framed_and_ok_ack_is_read),
 		cmocka_unit_test(test_rejected_ack_keeps_its_message),

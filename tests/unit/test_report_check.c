@@ -218,6 +218,47 @@ static void test_pid1_log_is_optional_typed_and_consistent(void **state)
 	}
 }
 
+/* A valid report carrying "smbios": SMBIOS (a JSON value). */
+static char *with_smbios(const char *smbios)
+{
+	char *s = make_report(FOO_CRED(H1), "", "pass"), *at = strstr(s, "\"verdict\":"), *m;
+	assert_non_null(at);
+	assert_true(asprintf(&m, "%.*s\"smbios\":%s,%s", (int)(at - s), s, smbios, at) > 0);
+	free(s);
+	return m;
+}
+
+static void test_smbios_entry_point_is_optional_and_one_of_four_anchors(void **state)
+{
+	static const struct { const char *smbios, *error; } bad[] = {
+		{ "\"_SM3_\"", "smbios: expected an object" },
+		{ "{\"entry_point\":\"_SM3_\"}", "smbios.version: missing" },
+		{ "{\"entry_point\":\"_SM4_\",\"version\":\"4.0\"}", "smbios.entry_point: expected _SM3_, _SM_, _DMI_ or none" },
+		{ "{\"entry_point\":\"_SM3_\",\"version\":3}", "smbios.version: expected a string" },
+		{ "{\"entry_point\":\"_SM3_\",\"version\":\"3.0.0\",\"tables\":1}", "smbios.tables: unknown field" },
+		{ "{\"entry_point\":\"_SM_\",\"version\":\"2.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0\"}",
+		  "smbios.version: longer than 32 characters" },
+	};
+	struct report r;
+	char *s = make_report(FOO_CRED(H1), "", "pass");
+
+	assert_int_equal(parse_str(s, &r, NULL), 0);   /* an older agent sends none */
+	assert_null(r.smbios_entry_point);
+	report_free(&r);
+	free(s);
+	s = with_smbios("{\"entry_point\":\"_SM3_\",\"version\":\"3.0.0\"}");
+	assert_int_equal(parse_str(s, &r, NULL), 0);
+	assert_string_equal(r.smbios_entry_point, "_SM3_");
+	assert_string_equal(r.smbios_version, "3.0.0");
+	report_free(&r);
+	free(s);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		s = with_smbios(bad[i].smbios);
+		assert_rejected(s, bad[i].error);
+		free(s);
+	}
+}
+
 static void test_matching_hmac_and_agent_pass_is_a_pass(void **state)
 {
 	struct judgement j;
@@ -570,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_names_in_a_group_are_cut_and_few),
 		cmocka_unit_test(test_escaped_names_match_the_hosts_bytes),
 		cmocka_unit_test(test_pid1_log_is_optional_typed_and_consistent),
+		cmocka_unit_test(test_smbios_entry_point_is_optional_and_one_of_four_anchors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
