@@ -403,6 +403,12 @@ static int prepare(struct lvx *x, const char *case_path)
 		free(err);
 		return r;
 	}
+	if (x->tc.guest || x->tc.firmware == FIRMWARE_UEFI) {   /* it writes a flavor's direct boot only */
+		fprintf(stderr, "credscope-harness libvirt-xml: %s: %s is not supported here (the domain boots a built "
+			"flavor with SeaBIOS; run the case with credscope-harness run)\n", case_path,
+			x->tc.guest ? "\"guest\"" : "\"firmware\": \"uefi\"");
+		return -EINVAL;
+	}
 	flavor = x->o.image ? x->o.image : x->tc.n_images ? x->tc.images[0] : "bookworm";
 	r = case_view(&x->tc, flavor, &x->view);
 	if (r < 0)
