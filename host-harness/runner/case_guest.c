@@ -206,7 +206,7 @@ int case_guest_parse(json_t *root, const char *dir, struct case_guest **guest, e
 		return r;
 	if (!v)
 		return 0;
-	if (json_object_get(root, "image") || json_object_get(root, "by_image"))
+	if (json_object_get(root, "image") || json_object_size(json_object_get(root, "by_image")) > 0)
 		return say(msg, "guest: a case boots either its own guest or flavors (\"image\", \"by_image\"), not both");
 	if (!(*guest = calloc(1, sizeof **guest)))
 		return -ENOMEM;

@@ -115,6 +115,18 @@ static json_t *case_json(const struct test_case *tc)
 	}
 	if (tc->memory_mb)
 		json_object_set_new(o, "memory_mb", json_integer(tc->memory_mb));
+	if (tc->firmware_given)
+		json_object_set_new(o, "firmware", json_string(case_firmware_name(tc->firmware)));
+	set_opt(o, "smbios_entry_point", tc->smbios_entry_point);
+	if (tc->guest) {   /* absolute paths now: they resolve the same way again */
+		json_t *g = json_object();
+		set_opt(g, "kernel", tc->guest->kernel);
+		set_opt(g, "initrd", tc->guest->initrd);
+		set_opt(g, "disk", tc->guest->disk);
+		set_opt(g, "format", tc->guest->format);
+		set_opt(g, "append", tc->guest->append);
+		json_object_set_new(o, "guest", g);
+	}
 	return o;
 }
 
@@ -149,7 +161,12 @@ static void same_case(const struct test_case *a, const struct test_case *b)
 	    a->n_oem_strings != b->n_oem_strings || a->n_overrides != b->n_overrides || a->strict != b->strict ||
 	    a->outcome != b->outcome || opt_cmp(a->diagnosis, b->diagnosis) || opt_cmp(a->cmdline_extra, b->cmdline_extra) ||
 	    a->first_contact_s != b->first_contact_s || a->verdict_s != b->verdict_s || a->idle_s != b->idle_s ||
-	    a->memory_mb != b->memory_mb)
+	    a->memory_mb != b->memory_mb || a->firmware != b->firmware || a->firmware_given != b->firmware_given ||
+	    opt_cmp(a->smbios_entry_point, b->smbios_entry_point) || !a->guest != !b->guest)
+		abort();
+	if (a->guest && (opt_cmp(a->guest->kernel, b->guest->kernel) || opt_cmp(a->guest->initrd, b->guest->initrd) ||
+			 opt_cmp(a->guest->disk, b->guest->disk) || opt_cmp(a->guest->format, b->guest->format) ||
+			 opt_cmp(a->guest->append, b->guest->append)))
 		abort();
 	for (size_t i = 0; i < a->n_images; i++)
 		if (strcmp(a->images[i], b->images[i]))
