@@ -148,12 +148,60 @@ images-for-check: $(B)/static/x86_64/credscope
 # missing (as root, one apt-get call, said first) or names the command (exit 2). The
 # recursive make re-reads pkg-config's answers once the libraries are there.
 check:
-	@ci/ensure-deps check
+	@mkdir -p $(B); rm -f $(B)/stages.txt
+	@tests/timed deps ci/ensure-deps check
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all
-	@rm -f $(B)/results.txt
-	@$(MAKE) --no-print-directory -k unit unit-asan fuzz images-for-check integration; rc=$$?; tests/summarize $(B)/results.txt; exit $$rc
+# check-run: every stage of the check as its own job, CHECK_JOBS at once (one per core,
+# fewer when memory is short: tests/check-jobs), each as soon as what it needs is there:
+#   image-trees (mmdebstrap, mostly the mirror and dpkg) from the start;
+#   build (all, the unit, ASan and fuzz binaries, the static x86_64 agent) from the start;
+#   unit, unit-asan, fuzz and the integration tests that boot no VM after the build;
+#   images (the agent packed into the trees) after the build and the trees;
+#   the VM tests after the images, the longest first (CHECK_LONG_FIRST).
+# Each stage's wall and CPU seconds go to build/stages.txt (tests/timed); every VM boot
+# (any qemu-system-* with a -kernel under this make) to build/boots.txt (boot-census);
+# tests/summarize prints both as a table at the end.
+CHECK_JOBS ?= $(shell tests/check-jobs)
+INT_NAMES := $(basename $(notdir $(wildcard tests/integration/*.test)))
+# the tests that find images the way VM tests do (the harness's environment, vm-images/,
+# the vsock tests' library) wait for the images stage; the others start after the build
+INT_IMAGE_NAMES := $(basename $(notdir $(shell grep -lE 'harness-env\.sh|vm-images|IMGDIR|vsock-lib\.sh' tests/integration/*.test 2>/dev/null)))
+CHECK_LONG_FIRST := harness-suite deb-install differential harness-failures image-smoke build-deps \
+	harness-signals harness-serial harness-canary harness-canary-fail html-report faults static
+INT_ORDER := $(filter $(INT_NAMES),$(CHECK_LONG_FIRST)) $(filter-out $(CHECK_LONG_FIRST),$(INT_NAMES))
+CHECK_STAGES := $(addprefix check-int-,$(filter $(INT_IMAGE_NAMES),$(INT_ORDER))) \
+	$(addprefix check-int-,$(filter-out $(INT_IMAGE_NAMES),$(INT_ORDER))) \
+	check-unit check-unit-asan check-fuzz
+.PHONY: check-build check-stages check-census check-trees check-images check-unit check-unit-asan check-fuzz
+
+check-run:
+	@mkdir -p $(B); rm -f $(B)/results.txt $(B)/boots.txt; [ ! -f $(B)/stages.txt ] || sed -i '/^deps /!d' $(B)/stages.txt
+	@echo "== check: $(CHECK_JOBS) stages at once ($$(nproc) cores, $$(awk '/^MemAvailable:/ { printf "%.1f", $$2 / 1048576 }' /proc/meminfo) GiB available)"
+	@date +%s.%N > $(B)/check-start
+	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -Otarget check-stages; rc=$$?; \
+		[ ! -f $(B)/boot-census.pid ] || { kill $$(cat $(B)/boot-census.pid) 2>/dev/null; sleep 0.3; rm -f $(B)/boot-census.pid; }; \
+		CHECK_VM_TESTS="$(INT_IMAGE_NAMES)" tests/summarize $(B)/results.txt; exit $$rc
+
+check-stages: $(CHECK_STAGES)
+check-build:
+	+@tests/timed build $(MAKE) --no-print-directory all $(UNIT_STD) $(UNIT_ASAN) $(FUZZ_BINS) $(B)/static/x86_64/credscope
+check-trees:
+	@tests/timed image-trees vm-images/build --trees $(CHECK_FLAVORS) || echo "== image-trees: failed (see above); the images stage tries again"
+# counts the boots of everything this make starts (its parent's pid is this make)
+check-census: check-build
+	@$(B)/bin/boot-census $(B)/boots.txt $$PPID < /dev/null > /dev/null 2>&1 & echo $$! > $(B)/boot-census.pid
+check-images: check-build check-trees check-census
+	+@tests/timed images $(MAKE) --no-print-directory images-for-check
+check-unit: check-build
+	@tests/timed unit tests/run-unit std $(UNIT_STD)
+check-unit-asan: check-build
+	@tests/timed unit-asan tests/run-unit asan $(UNIT_ASAN)
+check-fuzz: check-build
+	@tests/timed fuzz tests/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
+$(addprefix check-int-,$(INT_IMAGE_NAMES)): check-images
+check-int-%: check-build
+	@tests/timed int-$* tests/run-integration $*
 
 # `make soak N=20`: the VM suite (harness-suite.test's cases, -j2) N times in a row on the
 # flavors in SOAK_IMAGES; one line per run, then the flaky cases (passed in some runs and
