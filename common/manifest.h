@@ -9,6 +9,10 @@
 #include "digest.h"
 
 #define MANIFEST_MAX_SIZE (4u * 1024u * 1024u)
+/* The QEMU fw_cfg entry that carries the manifest (the harness's default channel; the agent
+ * reads it at /sys/firmware/qemu_fw_cfg/by_name/ENTRY/raw). Outside opt/io.systemd.credentials/,
+ * so PID 1 never imports it. */
+#define MANIFEST_FW_CFG_ENTRY "opt/io.credscope/manifest"
 
 enum expect_kind {
 	EXPECT_MATCH,      /* present, and its digest matches (the default) */

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "explain.h"
 #include "output.h"
@@ -28,7 +30,12 @@ int check_load_manifest(const struct cli_ctx *ctx, const struct manifest_opts *o
 		r = manifest_source_file(o->file, &c->bytes, &error);
 	else {
 		label = o->label ? strdup(o->label) : cmdline_value(ctx->root, "credscope.manifest-label");
-		r = manifest_source_label(label ? label : MANIFEST_DEFAULT_LABEL, o->wait_seconds, &c->bytes, &error);
+		/* no label asked for: the fw_cfg entry when the host passed one (no disk to wait
+		 * for), else the default label */
+		r = label ? -ENOENT : manifest_source_fw_cfg(ctx->root, &c->bytes, &error);
+		if (r == -ENOENT)
+			r = manifest_source_label(label ? label : MANIFEST_DEFAULT_LABEL, o->wait_seconds, &c->bytes,
+						  &error);
 		free(label);
 	}
 	if (r < 0)
@@ -45,6 +52,35 @@ int check_load_manifest(const struct cli_ctx *ctx, const struct manifest_opts *o
 	}
 	c->have_manifest = true;
 	return 0;
+}
+
+static long long ts_ms(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000 + t->tv_nsec / 1000000;
+}
+
+/* The boot-time facts of the verdict line (check.h); only for the running system. */
+static void note_timing(const struct cli_ctx *ctx, struct check *c)
+{
+	struct timespec now_boot, now_real;
+	struct stat st;
+
+	c->verdict_ms = c->import_ms = -1;
+	c->import_from = NULL;
+	if (strcmp(ctx->root, "/") || clock_gettime(CLOCK_BOOTTIME, &now_boot) < 0 ||
+	    clock_gettime(CLOCK_REALTIME, &now_real) < 0)
+		return;
+	c->verdict_ms = ts_ms(&now_boot);
+	if (c->have_snapshot && c->snap.pid1.import_seen) {
+		c->import_ms = (long long)(c->snap.pid1.import_usec / 1000);
+		c->import_from = "its log";
+	} else if (c->have_snapshot && c->snap.store.exists && stat(CREDSTORE_PATH, &st) == 0) {
+		/* the directory changed last when PID 1 created its last file; the wall clock
+		 * minus its distance to the boot clock now gives that moment since boot */
+		long long at = ts_ms(&st.st_mtim) - (ts_ms(&now_real) - ts_ms(&now_boot));
+		if (at > 0 && at <= c->verdict_ms)
+			c->import_ms = at, c->import_from = "the store's mtime";
+	}
 }
 
 int check_run(const struct cli_ctx *ctx, const struct manifest_opts *o, struct check *c)
@@ -68,6 +104,7 @@ int check_run(const struct cli_ctx *ctx, const struct manifest_opts *o, struct c
 		return 2;
 	}
 	c->verdict = c->result.verdict;
+	note_timing(ctx, c);
 	return verdict_exit_status(c->verdict);
 }
 
@@ -102,6 +139,12 @@ void check_print(const struct check *c, bool color)
 		printf("The %s.\n", note);
 	if (c->have_snapshot)
 		printf("%s\n", pid1_check_summary(&c->snap.pid1, line, sizeof line));
+	if (c->verdict_ms > 0 && c->import_ms > 0)
+		printf("Timing: PID 1 imported the credentials %lld.%03lld s after boot (%s), the verdict came at "
+		       "%lld.%03lld s, %.2fx that.\n", c->import_ms / 1000, c->import_ms % 1000, c->import_from,
+		       c->verdict_ms / 1000, c->verdict_ms % 1000, (double)c->verdict_ms / (double)c->import_ms);
+	else if (c->verdict_ms > 0)
+		printf("Timing: the verdict came %lld.%03lld s after boot.\n", c->verdict_ms / 1000, c->verdict_ms % 1000);
 	if (t && table_rows(t))
 		table_print(t, stdout, color);
 	else if (c->verdict == VERDICT_PASS)

@@ -30,6 +30,11 @@ struct check {
 	struct verify_result result;
 	enum verdict verdict;
 	char *error;
+	/* On the running system (root "/"): when the verdict was reached and when PID 1 finished
+	 * its import, in milliseconds since boot (CLOCK_BOOTTIME; the kernel log's clock), and
+	 * from what: "its log" (the Acquired line, 254+) or "the store's mtime". -1 unknown. */
+	long long verdict_ms, import_ms;
+	const char *import_from;
 };
 
 /* Returns the exit status (0, 1, 2); c is filled in every case and freed by check_free(). */

@@ -219,6 +219,25 @@ int manifest_source_label(const char *label, unsigned wait_seconds, struct manif
 	return 0;
 }
 
+int manifest_source_fw_cfg(const char *root, struct manifest_bytes *out, char **error)
+{
+	char path[4200];
+	memset(out, 0, sizeof *out);
+	snprintf(path, sizeof path, "%s" MANIFEST_FW_CFG_RAW, strcmp(root, "/") == 0 ? "" : root);
+	int r = file_read_bounded(AT_FDCWD, path, MANIFEST_MAX_SIZE, &out->data, &out->len);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return -ENOENT;   /* not passed: the caller tries the disk */
+	if (r == -EFBIG)
+		return fail(error, r, "%s: larger than the %u byte manifest limit", path, MANIFEST_MAX_SIZE);
+	if (r < 0)
+		return fail(error, r, "%s: cannot read the manifest: %s", path, file_error_text(r));
+	if (asprintf(&out->source, "fw_cfg:" MANIFEST_FW_CFG_ENTRY) < 0) {
+		manifest_bytes_free(out);
+		return fail(error, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 void manifest_bytes_free(struct manifest_bytes *m)
 {
 	secret_free(m->data, m->len);   /* it carries the per-run HMAC key */

@@ -266,6 +266,17 @@ static int compare(struct cmp *c, const struct kmsg_log *log)
 	return r < 0 ? r : 0;
 }
 
+/* The last "Acquired ..." line: PID 1 logs it when its import is done (254+). */
+static void note_import_time(const struct kmsg_log *log, struct pid1_check *out)
+{
+	for (size_t i = 0; i < log->n_pid1; i++) {
+		struct pid1_line l;
+		if (pid1_line_parse(log->pid1[i].text, &l) > 0 && l.kind == PID1_LINE_ACQUIRED)
+			out->import_seen = true, out->import_usec = log->pid1[i].usec;
+		pid1_line_free(&l);
+	}
+}
+
 static size_t count_lines(const struct kmsg_log *log)
 {
 	size_t n = 0;
@@ -290,6 +301,7 @@ int pid1_check_run(const struct prediction *p, const struct kmsg_log *log, const
 		snprintf(out->why, sizeof out->why, "%s", log->why_not);
 		return 0;
 	}
+	note_import_time(log, out);
 	out->complete = judge_complete(c.rel, log, cmdline, out->why, sizeof out->why);
 	if (p->env.credentials_dir_preset || !c.rel->has_import) {
 		out->lines = count_lines(log);

@@ -30,6 +30,8 @@ struct pid1_check {
 	char why[240];             /* why not read, not complete, or not compared; "" when none */
 	size_t lines;              /* PID 1's import lines found */
 	size_t compared, agree;    /* lines and expectations held against each other, and agreeing */
+	bool import_seen;          /* PID 1's "Acquired N regular credentials" line (254+) was read */
+	unsigned long long import_usec;  /* its kernel timestamp: microseconds since boot */
 	struct pid1_disagreement *dis;
 	size_t n_dis;
 };

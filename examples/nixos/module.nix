@@ -31,6 +31,7 @@ let
   commonService = {
     Type = "oneshot";
     RemainAfterExit = "yes";
+    Nice = "-10"; # on a one-vCPU guest the verdict should not wait behind udev's coldplug
     StandardOutput = "journal+console";
     StandardError = "journal+console";
     SyslogIdentifier = "credscope";
@@ -117,7 +118,8 @@ in
       wantedBy = if blocks then [ ] else [ "sysinit.target" ];
       requiredBy = if blocks then [ "sysinit.target" ] else [ ];
       restartIfChanged = false; # one check per boot, not per nixos-rebuild switch
-      unitConfig = commonUnit // failureUnit;
+      # with credscope.report= the report unit gives (and sends) the verdict
+      unitConfig = commonUnit // failureUnit // { ConditionKernelCommandLine = "!credscope.report"; };
       serviceConfig = commonService // {
         ExecStart = "${credscope} verify${manifestArgs} --wait-label ${toString cfg.waitLabel}";
       };
@@ -130,9 +132,10 @@ in
       restartIfChanged = false;
       unitConfig = commonUnit // {
         ConditionKernelCommandLine = "credscope.report";
+        # the transports' modules load beside the verification, not before it
+        Wants = "modprobe@vmw_vsock_virtio_transport.service modprobe@virtio_console.service";
       };
       serviceConfig = commonService // {
-        ExecStartPre = "-${pkgs.kmod}/bin/modprobe -qa vmw_vsock_virtio_transport virtio_console";
         ExecStart = "${credscope} report${manifestArgs} --wait-label ${toString cfg.waitLabel}";
       };
     };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "secret.h"
 #include "runner/expect_disk.h"
 #include "manifest.h"
 
@@ -100,24 +101,34 @@ int case_manifest_json(const struct case_view *view, bool strict, const struct s
 	return *json ? 0 : -ENOMEM;
 }
 
-int case_manifest_write(const struct case_view *view, bool strict, const struct sent_cred *sent, size_t n_sent,
-			const uint8_t *key, size_t key_len, const char *dir, char **image,
-			char sha256_hex[DIGEST_HEX_LEN + 1], char **error)
+int case_manifest_text(const struct case_view *view, bool strict, const struct sent_cred *sent, size_t n_sent,
+		       const uint8_t *key, size_t key_len, char **json, char sha256_hex[DIGEST_HEX_LEN + 1], char **error)
 {
-	char *json;
-	int r = case_manifest_json(view, strict, sent, n_sent, key, key_len, &json);
+	int r = case_manifest_json(view, strict, sent, n_sent, key, key_len, json);
 
 	*error = NULL;
-	*image = NULL;
 	if (r == -EINVAL && asprintf(error, "the HMAC key is %zu bytes; the agent accepts a manifest key of at least %u",
 				     key_len, KEY_MIN_BYTES) < 0)
 		*error = NULL;
 	if (r < 0)
 		return r;
 	if (sha256_hex)
-		digest_sha256_hex(json, strlen(json), sha256_hex);
+		digest_sha256_hex(*json, strlen(*json), sha256_hex);
+	return 0;
+}
+
+int case_manifest_write(const struct case_view *view, bool strict, const struct sent_cred *sent, size_t n_sent,
+			const uint8_t *key, size_t key_len, const char *dir, char **image,
+			char sha256_hex[DIGEST_HEX_LEN + 1], char **error)
+{
+	char *json;
+	int r = case_manifest_text(view, strict, sent, n_sent, key, key_len, &json, sha256_hex, error);
+
+	*image = NULL;
+	if (r < 0)
+		return r;
 	r = expect_disk_create(dir, json, image, error);
-	free(json);
+	secret_free(json, strlen(json));   /* it holds the run's HMAC key */
 	if (r < 0 && !*error)
 		*error = strdup("cannot build the expectations disk");
 	return r;

@@ -9,7 +9,8 @@
  * - case_manifest_json() applies the case's expectations for the image (exact, absent,
  *   present, different; sent or not) and returns the canonical manifest JSON, entries
  *   sorted by name; the key (if any) goes into the manifest.
- * - case_manifest_write() puts that manifest on an expectations disk in DIR.
+ * - case_manifest_write() puts that manifest on an expectations disk in DIR;
+ *   case_manifest_text() gives it as bytes for fw_cfg.
  * - A KEY shorter than the 16 bytes manifest_parse() accepts is refused (-EINVAL) by
  *   every function, so no manifest the agent would reject is ever written. */
 #pragma once
@@ -29,6 +30,12 @@ int case_manifest_record(struct sent_cred **sent, size_t *n_sent, const uint8_t 
  * -EINVAL (KEY too short) or -ENOMEM. */
 int case_manifest_json(const struct case_view *view, bool strict, const struct sent_cred *sent, size_t n_sent,
 		       const uint8_t *key, size_t key_len, char **json);
+
+/* case_manifest_json() with the key-too-short error worded (*ERROR, malloc'd; NULL after
+ * -ENOMEM) and SHA256_HEX (or NULL) the SHA-256 of the JSON: the manifest a guest gets over
+ * fw_cfg (opt/io.credscope/manifest). *JSON holds the key: secret_free() it. */
+int case_manifest_text(const struct case_view *view, bool strict, const struct sent_cred *sent, size_t n_sent,
+		       const uint8_t *key, size_t key_len, char **json, char sha256_hex[DIGEST_HEX_LEN + 1], char **error);
 
 /* case_manifest_json(), then the disk image in DIR (*IMAGE: its path, malloc'd); SHA256_HEX
  * (or NULL) gets the SHA-256 of the manifest bytes. Returns 0 or -errno; when the disk

@@ -71,6 +71,7 @@ struct run {
 	size_t n_creds;
 	char manifest_sha[DIGEST_HEX_LEN + 1];
 	char *expect_img;
+	char *manifest_json;          /* the manifest for fw_cfg (holds the key) until attached */
 	struct report_channel ch;
 	struct console_watch con;
 	struct hv_vm hv;
@@ -105,7 +106,9 @@ int run_load_credential(struct run *r, const struct case_cred *c);
 /* Clears and frees the loaded credential values. */
 void run_drop_credentials(struct run *r);
 
-/* The manifest disk in the run directory (r->expect_img); errors diagnosed. */
+/* The manifest for the guest: kept as bytes for fw_cfg (r->manifest_json) where the
+ * hypervisor has fw_cfg and the case does not ask for the disk, else the disk in the run
+ * directory (r->expect_img); errors diagnosed. */
 int run_write_manifest(struct run *r);
 
 /* Removes the files that hold the run's HMAC key (the manifest and its disk image) from

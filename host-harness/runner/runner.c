@@ -16,8 +16,10 @@
 #include "fileio.h"
 #include "hypervisor/accel.h"
 #include "hypervisor/serial_transport.h"
+#include "manifest.h"
 #include "runner/run_common.h"
 #include "runner/run_wait.h"
+#include "secret.h"
 
 #define STOP_GRACE_MS 3000
 #define VSOCK_REPORT_PORT 5123u   /* docs/report.md */
@@ -122,6 +124,15 @@ static int attach_all(struct run *r)
 		if ((x = ops->attach_fw_cfg_file(&r->hv, e->name, (const uint8_t *)e->value, e->value_len)) < 0)
 			run_diag(r, OUTCOME_ERROR, "fw_cfg_raw[%zu] (%s): cannot hand it to %s: %s", i, e->name, ops->name,
 				 strerror(-x));
+	}
+	if (x == 0 && r->manifest_json) {
+		x = ops->attach_fw_cfg_file(&r->hv, MANIFEST_FW_CFG_ENTRY, (const uint8_t *)r->manifest_json,
+					    strlen(r->manifest_json));
+		if (x < 0)
+			run_diag(r, OUTCOME_ERROR, "the manifest: cannot hand it to %s as fw_cfg %s: %s", ops->name,
+				 MANIFEST_FW_CFG_ENTRY, strerror(-x));
+		secret_free(r->manifest_json, strlen(r->manifest_json));   /* the hypervisor has its own copy */
+		r->manifest_json = NULL;
 	}
 	return x;
 }

@@ -415,6 +415,30 @@ static void test_image_dir_flavors_are_its_subdirectories_sorted(void **state)
 /* Every way case_parse() can refuse a document, each after as much as possible has been
  * allocated before it: with -fsanitize=address (make unit-asan) LeakSanitizer proves that
  * no error path leaks, and each error names the field. */
+/* "expectations": how the manifest reaches the guest. Left out: fw_cfg where the hypervisor
+ * has it (decided at run time); "disk" asks for the labelled disk; cloud-hypervisor has no
+ * fw_cfg, so asking for it there is an error naming the field. */
+static void test_expectations_field(void **state)
+{
+	static const char *const values[] = { NULL, "\"fw_cfg\"", "\"disk\"" };
+	static const enum case_expectations want[] = { EXPECT_VIA_DEFAULT, EXPECT_VIA_FW_CFG, EXPECT_VIA_DISK };
+	for (size_t i = 0; i < 3; i++) {
+		char json[300];
+		struct test_case tc;
+		char *err = NULL;
+		snprintf(json, sizeof json, "{ \"name\": \"e\", \"image\": \"bookworm\", \"credentials\": "
+			 "[ { \"name\": \"A\", \"value\": \"b\" } ]%s%s }",
+			 values[i] ? ", \"expectations\": " : "", values[i] ? values[i] : "");
+		assert_int_equal(parse(json, &tc, &err), 0);
+		assert_int_equal(tc.expectations, want[i]);
+		case_free(&tc);
+	}
+	assert_error("{ \"name\": \"e\", \"image\": \"bookworm\", \"expectations\": \"usb\" }", "expectations");
+	assert_error("{ \"name\": \"e\", \"image\": \"bookworm\", \"expectations\": 1 }", "expectations");
+	assert_error("{ \"name\": \"e\", \"image\": \"bookworm\", \"hypervisor\": \"cloud-hypervisor\", "
+		     "\"expectations\": \"fw_cfg\" }", "expectations: cloud-hypervisor has no fw_cfg");
+}
+
 static void test_every_case_parse_error_path_names_its_field_and_frees_all(void **state)
 {
 	static const struct { const char *json, *field; } bad[] = {
@@ -537,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_two_case_files_with_one_name_are_refused_naming_both),
 		cmocka_unit_test(test_flavor_typo_names_file_field_value_and_built_flavors),
 		cmocka_unit_test(test_image_dir_flavors_are_its_subdirectories_sorted),
+		cmocka_unit_test(test_expectations_field),
 		cmocka_unit_test(test_every_case_parse_error_path_names_its_field_and_frees_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

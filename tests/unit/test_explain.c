@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "check.h"
@@ -157,6 +158,81 @@ static void test_explain_present_says_where_it_came_from(void **state)
 	check_free(&c);
 }
 
+/* A copy of verify-ok whose host passed the manifest as the fw_cfg entry
+ * opt/io.credscope/manifest (what the harness does by default); RAW is "file" (the
+ * manifest), "fifo" or "" (no entry). Returns the malloc'd root. */
+static char *fw_cfg_root(const char *raw)
+{
+	char tmpl[] = "/tmp/credscope-fwcfg-XXXXXX", cmd[1024];
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(cmd, sizeof cmd, "cp -RLp " ROOTS "verify-ok/. %s/ && mkdir -p %s/sys/firmware/qemu_fw_cfg/by_name/opt/"
+		 "io.credscope/manifest", tmpl, tmpl);
+	assert_int_equal(system(cmd), 0);
+	if (strcmp(raw, "file") == 0)
+		snprintf(cmd, sizeof cmd, "cp " ROOTS "manifests/credentials.json %s/sys/firmware/qemu_fw_cfg/by_name/opt/"
+			 "io.credscope/manifest/raw", tmpl);
+	else if (strcmp(raw, "fifo") == 0)
+		snprintf(cmd, sizeof cmd, "mkfifo %s/sys/firmware/qemu_fw_cfg/by_name/opt/io.credscope/manifest/raw", tmpl);
+	else
+		snprintf(cmd, sizeof cmd, "true");
+	assert_int_equal(system(cmd), 0);
+	return strdup(tmpl);
+}
+
+static void remove_tree(char *root)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+	free(root);
+}
+
+/* No --manifest and no label: the fw_cfg entry, with no disk to wait for. */
+static void test_manifest_from_fw_cfg_when_the_host_passed_one(void **state)
+{
+	char *root = fw_cfg_root("file");
+	struct cli_ctx ctx = { .root = root };
+	struct manifest_opts o = { 0 };
+	struct check c;
+	assert_int_equal(check_run(&ctx, &o, &c), 0);
+	assert_int_equal(c.verdict, VERDICT_PASS);
+	assert_string_equal(c.bytes.source, "fw_cfg:opt/io.credscope/manifest");
+	assert_null(c.bytes.device);
+	check_free(&c);
+	remove_tree(root);
+}
+
+/* A label asked for (option or credscope.manifest-label=) skips fw_cfg; a FIFO planted as
+ * the entry is an error naming it, at once; no entry falls back to the default label. */
+static void test_fw_cfg_manifest_label_wins_fifo_fails_absent_falls_back(void **state)
+{
+	char *root = fw_cfg_root("file");
+	struct cli_ctx ctx = { .root = root };
+	struct manifest_opts o = { .label = "credscope-no-such-label-4711" };
+	struct check c;
+	assert_int_equal(check_run(&ctx, &o, &c), 2);
+	assert_non_null(strstr(c.error, "labelled \"credscope-no-such-label-4711\""));
+	check_free(&c);
+	remove_tree(root);
+
+	root = fw_cfg_root("fifo");
+	ctx.root = root;
+	o = (struct manifest_opts){ 0 };
+	alarm(5);
+	assert_int_equal(check_run(&ctx, &o, &c), 2);
+	alarm(0);
+	assert_non_null(strstr(c.error, "/sys/firmware/qemu_fw_cfg/by_name/opt/io.credscope/manifest/raw"));
+	check_free(&c);
+	remove_tree(root);
+
+	root = fw_cfg_root("");
+	ctx.root = root;
+	assert_int_equal(check_run(&ctx, &o, &c), 2);
+	assert_non_null(strstr(c.error, "labelled \"credscope\""));
+	check_free(&c);
+	remove_tree(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +246,8 @@ int main(void)
 		cmocka_unit_test(test_unreadable_manifest_exits_2),
 		cmocka_unit_test(test_explain_absent_names_the_page_rule_for_a_lost_string),
 		cmocka_unit_test(test_explain_present_says_where_it_came_from),
+		cmocka_unit_test(test_manifest_from_fw_cfg_when_the_host_passed_one),
+		cmocka_unit_test(test_fw_cfg_manifest_label_wins_fifo_fails_absent_falls_back),
 	};
 	/* git keeps 0644; systemd writes 0400, and the verdicts must not depend on it */
 	(void)!system("chmod 0400 " ROOTS "verify-*/run/credentials/@system/* 2>/dev/null");
