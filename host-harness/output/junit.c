@@ -19,8 +19,8 @@ static void put_xml(FILE *f, const char *s, bool keep_newlines)
 }
 
 /* The run's boot timeline (result.h), milliseconds since it began; steps the host did not
- * see are left out. */
-static void put_timeline_properties(FILE *f, const struct run_timeline *t)
+ * see are left out. Then the SMBIOS entry point the guest reported, when it did. */
+static void put_timeline_properties(FILE *f, const struct run_timeline *t, const char *smbios_entry)
 {
 	const struct { const char *name; long long ms; } p[] = {
 		{ "qemu_start_ms", t->qemu_start_ms }, { "kernel_ms", t->kernel_ms },   { "pid1_ms", t->pid1_ms },
@@ -32,6 +32,11 @@ static void put_timeline_properties(FILE *f, const struct run_timeline *t)
 	for (size_t i = 0; i < sizeof p / sizeof *p; i++)
 		if (p[i].ms >= 0)
 			fprintf(f, "      <property name=\"credscope.timeline.%s\" value=\"%lld\"/>\n", p[i].name, p[i].ms);
+	if (smbios_entry) {   /* the guest's SMBIOS entry point, as the agent reported it */
+		fputs("      <property name=\"credscope.smbios_entry_point\" value=\"", f);
+		put_xml(f, smbios_entry, false);
+		fputs("\"/>\n", f);
+	}
 	fputs("    </properties>\n", f);
 }
 
@@ -45,7 +50,7 @@ static void put_case(FILE *f, const struct case_result *r)
 	put_xml(f, r->image, false);
 	fprintf(f, "\" time=\"%.3f\">\n", r->seconds);
 	if (!r->skipped)
-		put_timeline_properties(f, &r->timeline);
+		put_timeline_properties(f, &r->timeline, r->smbios_entry);
 	if (r->skipped) {
 		fputs("    <skipped message=\"", f);
 		put_xml(f, r->skip_reason ? r->skip_reason : "skipped", false);

@@ -78,7 +78,8 @@ static void test_junit_escapes_markup_and_counts(void **state)
 
 static void test_junit_testcase_carries_the_timeline_as_properties(void **state)
 {
-	struct case_result r[2] = { { .case_name = "t", .image = "trixie", .ok = true, .seconds = 7.5 },
+	struct case_result r[2] = { { .case_name = "t", .image = "trixie", .ok = true, .seconds = 7.5,
+				      .smbios_entry = "_SM3_ 3.0.0" },
 				    { .case_name = "s", .image = "trixie", .skipped = true, .skip_reason = "no image" } };
 	run_timeline_init(&r[0].timeline);
 	r[0].timeline.qemu_start_ms = 40, r[0].timeline.kernel_ms = 1000, r[0].timeline.report_ms = 7400;
@@ -87,6 +88,7 @@ static void test_junit_testcase_carries_the_timeline_as_properties(void **state)
 				  "      <property name=\"credscope.timeline.qemu_start_ms\" value=\"40\"/>\n"
 				  "      <property name=\"credscope.timeline.kernel_ms\" value=\"1000\"/>\n"
 				  "      <property name=\"credscope.timeline.report_ms\" value=\"7400\"/>\n"
+				  "      <property name=\"credscope.smbios_entry_point\" value=\"_SM3_ 3.0.0\"/>\n"
 				  "    </properties>\n  </testcase>\n"));
 	assert_null(strstr(x, "pid1_ms"));                          /* not seen: left out */
 	assert_non_null(strstr(x, "name=\"s on trixie\" time=\"0.000\">\n    <skipped"));   /* nothing booted */
