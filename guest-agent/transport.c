@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -150,14 +151,31 @@ static int connect_once(const char *root, const struct report_dest *d)
 	return fd;
 }
 
+/* Starts `modprobe -q DRIVER` for the channel, once, without waiting (transport.h). The child
+ * is reaped by whoever outlives it: the agent exits soon after. */
+static void load_driver(const char *root, const struct report_dest *d, int err, bool *started)
+{
+	const char *mod = d->kind == DEST_VSOCK ? "vmw_vsock_virtio_transport" : "virtio_console";
+	bool missing = d->kind == DEST_VSOCK ? (err == ENODEV || err == EAFNOSUPPORT) : err == ENOENT;
+	char *const argv[] = { "modprobe", "-q", (char *)mod, NULL };
+	pid_t pid;
+
+	if (*started || !missing || strcmp(root, "/"))
+		return;
+	*started = true;
+	(void)posix_spawnp(&pid, "modprobe", NULL, NULL, argv, environ);
+}
+
 int transport_connect(const char *root, const struct report_dest *d, int timeout_ms)
 {
 	long long deadline = mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
 	long delay = 100;
+	bool modprobe_started = false;
 	for (;;) {
 		int fd = connect_once(root, d);
 		if (fd >= 0 || !retryable(-fd))
 			return fd;
+		load_driver(root, d, -fd, &modprobe_started);
 		long long left = deadline - mono_ms();
 		if (left <= 0)
 			return fd;

@@ -5,7 +5,11 @@
  * makes it, the agent connects to it). transport_connect() waits for the channel up to
  * a deadline: the vsock transport module may still be loading and the host may not listen
  * yet, so ECONNREFUSED, ENODEV, ETIMEDOUT, ECONNRESET, EAFNOSUPPORT (and ENOENT for a serial
- * port) are retried with exponential backoff (100 ms doubling to 2 s). transport_exchange()
+ * port) are retried with exponential backoff (100 ms doubling to 2 s). On the running system
+ * (ROOT "/"), the first time the channel's driver is missing (vsock: ENODEV or EAFNOSUPPORT;
+ * serial: ENOENT) `modprobe -q` of that driver (vmw_vsock_virtio_transport, virtio_console)
+ * is started, not waited for, while the retries go on: the boot unit loads nothing before
+ * the verdict, and udev would load the driver too, only later. transport_exchange()
  * sends one frame (common/frame.h) and reads the one framed ack (at most 64 KiB) before the
  * same kind of deadline, and parses it strictly.
  */

@@ -130,10 +130,9 @@ in
       documentation = [ "man:credscope(1)" ];
       wantedBy = [ "sysinit.target" ];
       restartIfChanged = false;
+      path = [ pkgs.kmod ]; # the agent runs modprobe for a missing vsock/virtio-serial driver
       unitConfig = commonUnit // {
         ConditionKernelCommandLine = "credscope.report";
-        # the transports' modules load beside the verification, not before it
-        Wants = "modprobe@vmw_vsock_virtio_transport.service modprobe@virtio_console.service";
       };
       serviceConfig = commonService // {
         ExecStart = "${credscope} report${manifestArgs} --wait-label ${toString cfg.waitLabel}";
