@@ -17,6 +17,13 @@
 
 static const char *phase_hint(const struct run *r)
 {
+	/* a user's guest: the agent or the report word may simply not be there */
+	if (r->tc->guest && r->con.phase == PHASE_SYSTEMD)
+		return r->tc->guest->kernel ? " (systemd runs, but the agent never reported: does the guest carry "
+					      "/usr/bin/credscope and its enabled units? docs/your-own-guest.md)"
+					    : " (systemd runs, but the agent never reported: does the guest carry "
+					      "/usr/bin/credscope and its enabled units, and its loader entry "
+					      "credscope.report=vsock:2:5123? docs/your-own-guest.md)";
 	return r->con.phase == PHASE_SYSTEMD ? " (systemd runs, but the agent never reported)" :
 	       r->con.phase == PHASE_KERNEL ? " (the kernel never handed over to systemd)" : "";
 }
