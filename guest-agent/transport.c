@@ -1,6 +1,7 @@
 /* transport: vsock / virtio-serial client with retry, framing and a strict ack parser. */
 #include "transport.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -122,12 +123,48 @@ static int connect_unix(const char *path)
 	return fd;
 }
 
+/* The port named NAME without udev: /sys/class/virtio-ports/vportNpM/name says each port's
+ * name, and devtmpfs makes /dev/vportNpM as soon as virtio_console binds. 0 with PATH set, or
+ * -ENOENT. */
+static int serial_by_sysfs(const char *root, const char *name, char *path, size_t n)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/sys/class/virtio-ports", root);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = -ENOENT;
+	if (!d)
+		return r;
+	while (r < 0 && (de = readdir(d))) {
+		char file[4400], *text = NULL;
+		size_t len = 0;
+		if (strncmp(de->d_name, "vport", 5))
+			continue;
+		snprintf(file, sizeof file, "%s/%s/name", dir, de->d_name);
+		if (file_read_bounded(AT_FDCWD, file, 4096, (uint8_t **)&text, &len) < 0)
+			continue;
+		while (len > 0 && text[len - 1] == '\n')
+			text[--len] = '\0';
+		if (strcmp(text, name) == 0) {
+			snprintf(path, n, "%s/dev/%s", root, de->d_name);
+			r = 0;
+		}
+		free(text);
+	}
+	closedir(d);
+	return r;
+}
+
 static int connect_once(const char *root, const struct report_dest *d)
 {
 	if (d->kind == DEST_SERIAL) {
+		const char *r = strcmp(root, "/") == 0 ? "" : root;
 		char path[4096];
-		snprintf(path, sizeof path, "%s%s%s", strcmp(root, "/") == 0 ? "" : root, REPORT_SERIAL_DIR, d->name);
+		snprintf(path, sizeof path, "%s%s%s", r, REPORT_SERIAL_DIR, d->name);
 		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+		/* early in boot udev has not made the /dev/virtio-ports/ link yet */
+		if (fd < 0 && errno == ENOENT && serial_by_sysfs(r, d->name, path, sizeof path) == 0)
+			fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0 && errno == ENXIO)
 			return connect_unix(path);
 		return fd < 0 ? -errno : fd;

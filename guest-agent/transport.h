@@ -2,7 +2,8 @@
  *
  * Promise: a destination is "vsock:CID:PORT" (AF_VSOCK stream) or "serial:NAME"
  * (/dev/virtio-ports/NAME under the root; when that is a Unix socket, as a test's fake host
- * makes it, the agent connects to it). transport_connect() waits for the channel up to
+ * makes it, the agent connects to it; before udev has made that link, the port whose
+ * /sys/class/virtio-ports/vportNpM/name is NAME, as /dev/vportNpM). transport_connect() waits for the channel up to
  * a deadline: the vsock transport module may still be loading and the host may not listen
  * yet, so ECONNREFUSED, ENODEV, ETIMEDOUT, ECONNRESET, EAFNOSUPPORT (and ENOENT for a serial
  * port) are retried with exponential backoff (100 ms doubling to 2 s). On the running system
