@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "jsonutil.h"
 #include "runner/image.h"
+#include "runner/zero_install.h"
 #include "secret.h"
 
 struct pctx {
@@ -610,12 +611,33 @@ static int parse_smbios_entry(struct pctx *p, json_t *root, struct test_case *tc
 	return 0;
 }
 
+/* "zero_install": true: the harness sends the agent's unit as systemd.extra-unit credentials
+ * by SMBIOS and the static agent on the disk (runner/zero_install.h); QEMU with SMBIOS only. */
+static int parse_zero_install(struct pctx *p, json_t *root, struct test_case *tc)
+{
+	int r = get_bool(p, root, "zero_install", &tc->zero_install);
+
+	if (r < 0 || !tc->zero_install)
+		return r;
+	if (tc->hypervisor != HV_QEMU)
+		return fail(p, "zero_install: QEMU only (the unit goes by SMBIOS and the agent on a disk; the "
+			    "cloud-hypervisor runner does neither)");
+	if (tc->machine && strcmp(tc->machine, "microvm") == 0)
+		return fail(p, "zero_install: microvm has no SMBIOS, and the unit's credential name "
+			    "(" ZI_UNIT_CRED ") is longer than a fw_cfg name may be; use q35 or pc");
+	for (size_t i = 0; i < tc->n_creds; i++)
+		if (strcmp(tc->creds[i].name, ZI_UNIT_CRED) == 0 || strcmp(tc->creds[i].name, ZI_DROPIN_CRED) == 0)
+			return fail(p, "credentials: %s is the name zero_install sends itself", tc->creds[i].name);
+	return 0;
+}
+
 static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 {
 	static const char *const known[] = { "name", "image", "machine", "credentials", "oem_strings", "fw_cfg_raw", "expect",
 					     "expect_fate", "by_image", "strict", "outcome", "diagnosis",
 					     "kernel_cmdline_extra", "timeouts", "memory_mb", "description", "hypervisor",
-					     "differential", "guest", "firmware", "arch", "smbios_entry_point", "expectations", NULL };
+					     "differential", "guest", "firmware", "arch", "smbios_entry_point", "expectations",
+					     "zero_install", NULL };
 	bool has_outcome = false;
 	int r;
 	if (!json_is_object(root))
@@ -642,7 +664,8 @@ static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)
 			    "expect, strict, outcome or diagnosis");
 	if (tc->name[0] == '\0' || strpbrk(tc->name, "/ \t\n"))
 		return fail(p, "name: must be non-empty, without '/' or blanks (it names files and test lines)");
-	if ((r = parse_guest(p, root, tc)) < 0 || (r = parse_smbios_entry(p, root, tc)) < 0)
+	if ((r = parse_guest(p, root, tc)) < 0 || (r = parse_smbios_entry(p, root, tc)) < 0 ||
+	    (r = parse_zero_install(p, root, tc)) < 0)
 		return r;
 	return check_lists(p, tc);
 }

@@ -95,6 +95,7 @@ struct test_case {
 	size_t n_overrides;
 	bool strict;
 	bool differential;           /* judge the model against PID 1 (runner/differential.h), no expectations */
+	bool zero_install;           /* the agent's unit by credential, the agent on the disk (runner/zero_install.h) */
 	enum case_outcome outcome;   /* expected host verdict, default pass */
 	char *diagnosis;             /* substring the host diagnosis must contain, or NULL */
 	char *cmdline_extra;         /* test-only kernel command line additions */

@@ -1,4 +1,5 @@
-/* expect_disk: manifest.json on a labelled ext4 image via mkfs.ext4 -d. */
+/* expect_disk: manifest.json (and, for zero-install, the static agent) on a labelled ext4
+ * image via mkfs.ext4 -d. */
 #include "runner/expect_disk.h"
 
 #include <errno.h>
@@ -59,11 +60,11 @@ static int run_capture(char *const argv[], char *out, size_t outsz)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int make_image(const char *content_dir, const char *img, char **error)
+static int make_image(const char *content_dir, const char *img, off_t bytes, char **error)
 {
 	char out[1024];
 	int fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || ftruncate(fd, EXPECT_DISK_BYTES) < 0) {
+	if (fd < 0 || ftruncate(fd, bytes) < 0) {
 		int e = errno;
 		if (fd >= 0) {
 			close(fd);
@@ -87,14 +88,33 @@ static int make_image(const char *content_dir, const char *img, char **error)
 	return 0;
 }
 
-int expect_disk_create(const char *dir, const char *manifest_json, char **image, char **error)
+/* The agent as DIR/expect/credscope, 0755 (mkfs.ext4 -d keeps the mode); *bytes grows by
+ * its size and room for the file system's own blocks. */
+static int copy_agent(const char *agent, const char *to, off_t *bytes, char **error)
 {
-	char *content = NULL, *file = NULL, *img = NULL;
+	struct stat st;
+	int r = file_copy(agent, to);
+
+	if (r == 0 && (stat(to, &st) < 0 || chmod(to, 0755) < 0))
+		r = -errno;
+	if (r < 0) {
+		if (asprintf(error, "%s: cannot copy the agent onto the disk: %s", agent, strerror(-r)) < 0)
+			*error = NULL;
+		return r;
+	}
+	*bytes += (st.st_size + st.st_size / 8 + (1 << 20)) & ~(off_t)((1 << 20) - 1);
+	return 0;
+}
+
+int expect_disk_create_with(const char *dir, const char *manifest_json, const char *agent, char **image, char **error)
+{
+	char *content = NULL, *file = NULL, *img = NULL, *bin = NULL;
+	off_t bytes = EXPECT_DISK_BYTES;
 	int r = -ENOMEM;
 	*error = NULL;
 	*image = NULL;
 	if (asprintf(&content, "%s/expect", dir) < 0 || asprintf(&file, "%s/expect/manifest.json", dir) < 0 ||
-	    asprintf(&img, "%s/expect.img", dir) < 0)
+	    asprintf(&bin, "%s/expect/" EXPECT_DISK_AGENT, dir) < 0 || asprintf(&img, "%s/expect.img", dir) < 0)
 		goto out;
 	if (mkdir(content, 0700) < 0) {
 		r = -errno;
@@ -102,12 +122,12 @@ int expect_disk_create(const char *dir, const char *manifest_json, char **image,
 			*error = NULL;
 		goto out;
 	}
-	r = write_file(file, manifest_json, strlen(manifest_json));
+	r = manifest_json ? write_file(file, manifest_json, strlen(manifest_json)) : 0;
 	if (r < 0) {
 		if (asprintf(error, "%s: cannot write the manifest: %s", file, strerror(-r)) < 0)
 			*error = NULL;
-	} else
-		r = make_image(content, img, error);
+	} else if (!agent || (r = copy_agent(agent, bin, &bytes, error)) == 0)
+		r = make_image(content, img, bytes, error);
 	if (r == 0) {
 		*image = img;
 		img = NULL;
@@ -115,8 +135,14 @@ int expect_disk_create(const char *dir, const char *manifest_json, char **image,
 	/* the manifest (it holds the run's HMAC key) is in the image now, or the image failed:
 	 * either way the plain file goes, and nothing half-written stays behind */
 	(void)unlink(file);
+	(void)unlink(bin);
 	(void)rmdir(content);
 out:
-	free(content), free(file), free(img);
+	free(content), free(file), free(img), free(bin);
 	return r;
+}
+
+int expect_disk_create(const char *dir, const char *manifest_json, char **image, char **error)
+{
+	return expect_disk_create_with(dir, manifest_json, NULL, image, error);
 }

@@ -91,6 +91,9 @@ static void from_json(const char *dir, struct guest_image *img)
 	img->rootfs = json_path(where, dir, rkeys);
 	img->cmdline = json_str(json_is_object(boot) ? boot : root, ckeys);
 	img->rootfs_format = json_str(root, fkeys);
+	json_t *sv = json_object_get(json_object_get(root, "systemd"), "version");
+	if (json_is_integer(sv) && json_integer_value(sv) > 0 && json_integer_value(sv) < 100000)
+		img->systemd_version = (unsigned)json_integer_value(sv);
 	drop_word(img->cmdline, "quiet");   /* the harness reads the boot phases from kernel messages */
 	json_decref(root);
 }

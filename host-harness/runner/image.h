@@ -8,6 +8,7 @@ struct guest_image {
 	char *flavor;
 	char *kernel, *initrd, *rootfs, *rootfs_format;
 	char *cmdline;
+	unsigned systemd_version;   /* image.json "systemd": {"version": N}; 0: not known */
 };
 
 /* Returns 0, -ENOENT when the flavor is not built (*why says what is missing), or -errno. */

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "fileio.h"
 #include "runner/case_manifest.h"
+#include "runner/expect_disk.h"
 #include "runner/rundir.h"
 
 void run_diag(struct run *r, enum case_outcome got, const char *fmt, ...)
@@ -160,17 +161,29 @@ void run_drop_credentials(struct run *r)
 
 int run_write_manifest(struct run *r)
 {
-	char *err;
+	char *err, *json = NULL;
 	int x;
-
 	/* fw_cfg: in the guest from PID 1's start, no disk to probe and mount on the verdict's
 	 * critical path, and never a file: QEMU gets it through a memfd */
-	if (r->prof->ops->attach_fw_cfg_file && r->tc->expectations != EXPECT_VIA_DISK)
-		x = case_manifest_text(&r->view, r->tc->strict, r->sent, r->n_sent, r->key, sizeof r->key,
-				       &r->manifest_json, r->manifest_sha, &err);
+	bool fw_cfg = r->prof->ops->attach_fw_cfg_file && r->tc->expectations != EXPECT_VIA_DISK;
+
+	if (fw_cfg || r->zi_agent)
+		x = case_manifest_text(&r->view, r->tc->strict, r->sent, r->n_sent, r->key, sizeof r->key, &json,
+				       r->manifest_sha, &err);
 	else
 		x = case_manifest_write(&r->view, r->tc->strict, r->sent, r->n_sent, r->key, sizeof r->key, r->dir,
 					&r->expect_img, r->manifest_sha, &err);
+	/* zero-install: the agent's disk, with the manifest only when the disk is its route (the
+	 * key then lives as long as an expectations disk does, no longer) */
+	if (x == 0 && r->zi_agent) {
+		x = expect_disk_create_with(r->dir, fw_cfg ? NULL : json, r->zi_agent, &r->expect_img, &err);
+		if (x < 0 && !err)
+			err = strdup("cannot build the agent disk");
+	}
+	if (json && (!fw_cfg || x < 0))
+		secret_free(json, strlen(json));
+	else if (json)
+		r->manifest_json = json;
 
 	if (err)
 		run_diag(r, OUTCOME_ERROR, "%s", err);
@@ -307,6 +320,11 @@ void run_cleanup(struct run *r)
 	r->manifest_json = NULL;
 	free(r->dir), free(r->sent), free(r->console_path), free(r->expect_img);
 	free(r->kernel), free(r->vm_log);
+	for (size_t i = 0; i < sizeof r->zi / sizeof *r->zi; i++)
+		free(r->zi[i].name), free(r->zi[i].value);
+	memset(r->zi, 0, sizeof r->zi);
+	free(r->zi_agent);
+	r->zi_agent = NULL;
 	r->dir = NULL, r->sent = NULL, r->n_sent = 0, r->console_path = NULL, r->expect_img = NULL;
 	secret_clear(r->key, sizeof r->key);
 	image_free(&r->img);

@@ -72,6 +72,8 @@ struct run {
 	char manifest_sha[DIGEST_HEX_LEN + 1];
 	char *expect_img;
 	char *manifest_json;          /* the manifest for fw_cfg (holds the key) until attached */
+	struct case_cred zi[2];       /* zero_install: the unit and drop-in credentials (runner/zero_install.h) */
+	char *zi_agent;               /* zero_install: the static agent the disk carries */
 	struct report_channel ch;
 	struct console_watch con;
 	struct hv_vm hv;
@@ -108,7 +110,8 @@ void run_drop_credentials(struct run *r);
 
 /* The manifest for the guest: kept as bytes for fw_cfg (r->manifest_json) where the
  * hypervisor has fw_cfg and the case does not ask for the disk, else the disk in the run
- * directory (r->expect_img); errors diagnosed. */
+ * directory (r->expect_img); with r->zi_agent the disk is made either way and carries the
+ * agent too (manifest.json only when it is the manifest's route); errors diagnosed. */
 int run_write_manifest(struct run *r);
 
 /* Removes the files that hold the run's HMAC key (the manifest and its disk image) from

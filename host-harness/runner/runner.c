@@ -19,6 +19,7 @@
 #include "manifest.h"
 #include "runner/run_common.h"
 #include "runner/run_wait.h"
+#include "runner/zero_install.h"
 #include "secret.h"
 
 #define STOP_GRACE_MS 3000
@@ -37,6 +38,47 @@ static const struct run_profile *profile_of(const struct test_case *tc)
 static const char *binary_of(const struct run *r)
 {
 	return r->prof->ops == &qemu_ops ? r->o->qemu_binary : getenv("CREDSCOPE_CLOUD_HYPERVISOR");
+}
+
+/* Where the guest's agent sends its report: credscope.report= and the zero-install unit's --to. */
+static void report_to(const struct run *r, char *buf, size_t n)
+{
+	if (strcmp(r->transport, "serial") == 0)
+		snprintf(buf, n, "serial:%s", SERIAL_REPORT_PORT);
+	else
+		snprintf(buf, n, "vsock:2:%u", VSOCK_REPORT_PORT);
+}
+
+/* zero_install: a guest whose systemd is known to be older than 256 is not booted (its
+ * generator would ignore the unit: the run could only time out), and the static agent must
+ * be there; then the two credentials join the case's (runner/zero_install.h). */
+static bool zero_install_preflight(struct run *r)
+{
+	char *why, where[128], to[64];
+
+	snprintf(where, sizeof where, "%s's image.json", r->view.image);
+	if ((why = zi_refuse_version(r->img.systemd_version, where))) {
+		run_diag(r, OUTCOME_ERROR, "%s", why);
+		free(why);
+		return false;
+	}
+	if (zi_agent_path(r->o->self_exe, &r->zi_agent, &why) < 0) {
+		run_diag(r, OUTCOME_ERROR, "%s", why ? why : "zero_install: out of memory");
+		free(why);
+		return false;
+	}
+	report_to(r, to, sizeof to);
+	r->zi[0] = (struct case_cred){ .name = strdup(ZI_UNIT_CRED), .via = VIA_SMBIOS_BINARY, .value = zi_unit_text(to) };
+	r->zi[1] = (struct case_cred){ .name = strdup(ZI_DROPIN_CRED), .via = VIA_SMBIOS_BINARY,
+				       .value = strdup(zi_dropin_text) };
+	for (size_t i = 0; i < 2; i++) {
+		if (!r->zi[i].name || !r->zi[i].value) {
+			run_diag(r, OUTCOME_ERROR, "zero_install: out of memory");
+			return false;
+		}
+		r->zi[i].value_len = strlen(r->zi[i].value);
+	}
+	return true;
 }
 
 /* Delivery paths the hypervisor cannot do end the case unbooted, before anything is loaded. */
@@ -66,7 +108,7 @@ static bool preflight(struct run *r, const struct hv_config *cfg)
 		run_diag(r, OUTCOME_FAIL, "fw_cfg_raw: %s has no fw_cfg device to carry it; not booted", ops->name);
 		return false;
 	}
-	return true;
+	return !r->tc->zero_install || zero_install_preflight(r);
 }
 
 /* The kernel command line (never secret: the case parser keeps secrets off it).
@@ -75,12 +117,10 @@ static bool preflight(struct run *r, const struct hv_config *cfg)
 static char *kernel_words(const struct run *r)
 {
 	const char *boot = r->prof->ops->harness_boot_words, *extra = r->tc->cmdline_extra;
-	char report[64], *line;
+	char report[96], to[64], *line;
 
-	if (strcmp(r->transport, "serial") == 0)
-		snprintf(report, sizeof report, "credscope.report=serial:%s", SERIAL_REPORT_PORT);
-	else
-		snprintf(report, sizeof report, "credscope.report=vsock:2:%u", VSOCK_REPORT_PORT);
+	report_to(r, to, sizeof to);
+	snprintf(report, sizeof report, "credscope.report=%s", to);
 	if (asprintf(&line, "%s%s%s printk.devkmsg=on panic=-1%s%s%s%s", r->img.cmdline ? r->img.cmdline : "", r->img.cmdline ? " " : "",
 		     report, boot ? " " : "", boot ? boot : "", extra && *extra ? " " : "", extra ? extra : "") < 0)
 		return NULL;
@@ -319,8 +359,24 @@ static int start_vm(struct run *r)
 	return fd < 0 ? fd : report_channel_adopt(&r->ch, fd);
 }
 
+/* A zero-install guest that booted and never reported: say what it needs. */
+static void zero_install_hint(struct run *r)
+{
+	char *d;
+
+	if (!r->tc->zero_install || !r->zi_agent || !r->diag || r->res->agent_verdict ||
+	    r->res->timeline.qemu_start_ms <= 0)
+		return;
+	if (asprintf(&d, "%s; zero_install: the guest needs systemd %u or later with systemd-debug-generator (not "
+		     "masked) to run the unit it was sent, /bin/sh and mount(8), and must not be a confidential VM (no "
+		     "SMBIOS credentials there); else install the agent (docs/your-own-guest.md)", r->diag,
+		     ZI_MIN_SYSTEMD) >= 0)
+		free(r->diag), r->diag = d;
+}
+
 static void finish(struct run *r)
 {
+	zero_install_hint(r);
 	if (r->hv.impl)
 		r->hv.ops->stop(&r->hv, STOP_GRACE_MS);
 	stop_helper(&r->backend_pid);
@@ -338,6 +394,11 @@ static int load_all(struct run *r)
 {
 	for (size_t i = 0; i < r->tc->n_creds; i++) {
 		int x = run_load_credential(r, &r->tc->creds[i]);
+		if (x < 0)
+			return x;
+	}
+	for (size_t i = 0; r->zi_agent && i < sizeof r->zi / sizeof *r->zi; i++) {
+		int x = run_load_credential(r, &r->zi[i]);
 		if (x < 0)
 			return x;
 	}
