@@ -200,8 +200,11 @@ check-unit-asan: check-build
 check-fuzz: check-build
 	@tests/timed fuzz tests/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
 $(addprefix check-int-,$(INT_IMAGE_NAMES)): check-images
+# CPU-heavy tests that boot no VM and time nothing run at a lower priority: what they need
+# of the cores goes first to the package trees and the VMs, the check's critical path
+CHECK_NICE := deb-install build-deps static
 check-int-%: check-build
-	@tests/timed int-$* tests/run-integration $*
+	@$(if $(filter $*,$(CHECK_NICE)),nice -n 10) tests/timed int-$* tests/run-integration $*
 
 # `make soak N=20`: the VM suite (harness-suite.test's cases, -j2) N times in a row on the
 # flavors in SOAK_IMAGES; one line per run, then the flaky cases (passed in some runs and
