@@ -118,6 +118,8 @@ static json_t *case_json(const struct test_case *tc)
 	if (tc->firmware_given)
 		json_object_set_new(o, "firmware", json_string(case_firmware_name(tc->firmware)));
 	set_opt(o, "smbios_entry_point", tc->smbios_entry_point);
+	if (tc->zero_install)
+		json_object_set_new(o, "zero_install", json_true());
 	if (tc->guest) {   /* absolute paths now: they resolve the same way again */
 		json_t *g = json_object();
 		set_opt(g, "kernel", tc->guest->kernel);
@@ -162,7 +164,8 @@ static void same_case(const struct test_case *a, const struct test_case *b)
 	    a->outcome != b->outcome || opt_cmp(a->diagnosis, b->diagnosis) || opt_cmp(a->cmdline_extra, b->cmdline_extra) ||
 	    a->first_contact_s != b->first_contact_s || a->verdict_s != b->verdict_s || a->idle_s != b->idle_s ||
 	    a->memory_mb != b->memory_mb || a->firmware != b->firmware || a->firmware_given != b->firmware_given ||
-	    opt_cmp(a->smbios_entry_point, b->smbios_entry_point) || !a->guest != !b->guest)
+	    opt_cmp(a->smbios_entry_point, b->smbios_entry_point) || !a->guest != !b->guest ||
+	    a->zero_install != b->zero_install)
 		abort();
 	if (a->guest && (opt_cmp(a->guest->kernel, b->guest->kernel) || opt_cmp(a->guest->initrd, b->guest->initrd) ||
 			 opt_cmp(a->guest->disk, b->guest->disk) || opt_cmp(a->guest->format, b->guest->format) ||
