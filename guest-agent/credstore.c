@@ -319,28 +319,36 @@ static char *store_path(const char *root)
 	return strprintf("%s%s", strcmp(root, "/") == 0 ? "" : root, CREDSTORE_PATH);
 }
 
-int credstore_load_fs(const char *root, unsigned systemd_version, struct credstore *out, char **error)
+/* Opens ROOT's store directory: a directory fd, -ENOENT when there is none (a state), or
+ * another -errno with *error naming the path (a non-directory or a symlink is an error).
+ * *PATH (when PATH is not NULL) gets the path, malloc'd, on success. */
+static int open_store(const char *root, char **path_out, char **error)
 {
-	int r;
-	memset(out, 0, sizeof *out);
-	if (error)
-		*error = NULL;
 	char *path = store_path(root);
 	if (!path)
 		return -ENOMEM;
-	/* the same open as credstore_load_files(): a non-directory or a symlink is an error */
 	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dfd < 0 && errno != ENOENT) {
-		r = -errno;
-		if (error)
-			*error = strprintf("cannot open %s: %s", path, strerror(-r));
+	int r = dfd >= 0 ? dfd : -errno;
+	if (r < 0 && r != -ENOENT && error)
+		*error = strprintf("cannot open %s: %s", path, strerror(-r));
+	if (path_out && r >= 0)
+		*path_out = path;
+	else
 		free(path);
+	return r;
+}
+
+int credstore_load_fs(const char *root, unsigned systemd_version, struct credstore *out, char **error)
+{
+	memset(out, 0, sizeof *out);
+	if (error)
+		*error = NULL;
+	int r = open_store(root, NULL, error);
+	if (r < 0 && r != -ENOENT)
 		return r;
-	}
-	out->exists = dfd >= 0;
-	if (dfd >= 0)
-		close(dfd);
-	free(path);
+	out->exists = r >= 0;
+	if (r >= 0)
+		close(r);
 	r = load_mountinfo(strcmp(root, "/") == 0 ? "" : root, out);
 	if (r < 0) {
 		credstore_free(out);
@@ -354,29 +362,20 @@ int credstore_load_fs(const char *root, unsigned systemd_version, struct credsto
 int credstore_load_files(const char *root, struct credstore *out, const struct credstore_share *share,
 			 char **error)
 {
-	int r;
+	char *path = NULL;
 	if (error)
 		*error = NULL;
-	char *path = store_path(root);
-	if (!path)
-		return -ENOMEM;
-	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dfd < 0 && errno != ENOENT) {
-		r = -errno;
-		if (error)
-			*error = strprintf("cannot open %s: %s", path, strerror(-r));
-		free(path);
-		return r;
-	}
+	int dfd = open_store(root, &path, error);
+	if (dfd < 0 && dfd != -ENOENT)
+		return dfd;
 	out->exists = dfd >= 0;
-	if (dfd >= 0 && (r = load_files(dfd, out, share)) < 0) {
-		if (error && r != -ENOMEM)
-			*error = strprintf("cannot list %s: %s", path, strerror(-r));
-		free(path);
-		return r;
-	}
+	if (dfd < 0)
+		return 0;
+	int r = load_files(dfd, out, share);
+	if (r < 0 && error && r != -ENOMEM)
+		*error = strprintf("cannot list %s: %s", path, strerror(-r));
 	free(path);
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 int credstore_load(const char *root, unsigned systemd_version, struct credstore *out, char **error)
