@@ -132,11 +132,27 @@ static const char *origin(const struct cred_candidate *c)
 	return c->origin ? c->origin : "an unnamed source";
 }
 
+/* Who wrote C into the store: "systemd 257", or after an initrd's import (import_types.h)
+ * "systemd 257 in the initrd (PID 1 before switch-root)" for what the initrd's PID 1 read,
+ * "systemd 257 after switch-root" for @initrd, which the host's PID 1 merged. */
+static const char *importer(const struct prediction *p, const struct cred_candidate *c, char *buf, size_t n)
+{
+	char sd[48];
+
+	explain_systemd(p, sd, sizeof sd);
+	if (p && import_env_initrd_pid1(&p->env))
+		snprintf(buf, n, "%s %s", sd, c && c->source == CRED_SOURCE_INITRD ? "after switch-root"
+					       : "in the initrd (PID 1 before switch-root)");
+	else
+		snprintf(buf, n, "%s", sd);
+	return buf;
+}
+
 static char *absent_in_store(const struct prediction *p, const struct credstore *s,
 			     const struct name_facts *nf, const char **rule)
 {
-	char sd[64];
-	explain_systemd(p, sd, sizeof sd);
+	char sd[112];
+	importer(p, nf->winner, sd, sizeof sd);
 	*rule = "store-missing";
 	if (!s->exists)
 		return strprintf("%s should have been imported by %s from %s, but %s does not exist, "
@@ -260,9 +276,9 @@ char *explain_model_disagrees(const struct prediction *p, const char *name, cons
 char *explain_present(const struct prediction *p, const struct store_file *f, const char *name)
 {
 	struct name_facts nf;
-	char sd[64];
-	explain_systemd(p, sd, sizeof sd);
+	char sd[112];
 	name_facts_collect(p, name, &nf);
+	importer(p, nf.winner, sd, sizeof sd);
 	if (!nf.winner)
 		return strprintf("%s is present as expected (%zu bytes in %s); no source credscope can "
 				"read carries it, so it came from the initrd or a container manager.",

@@ -251,6 +251,37 @@ static int load_pid1_environ(const char *root, struct import_env *env, struct co
 	return 0;
 }
 
+/* --switched-root in PID 1's argv: the initrd's systemd re-executes itself with it at
+ * switch-root, with its own environment (src/core/main.c do_reexecute() :1827,1847@252.39,
+ * :1920,1939@254.26, :2052,2071@257.13), and that PID 1 runs import_credentials() again
+ * (early_skip_setup_check() :2674@252.39, :2834@254.26, :3013@257.13). */
+static int load_pid1_argv(const char *root, struct import_env *env, char **error)
+{
+	char *path = root_join(root, "/proc/1/cmdline");
+	uint8_t *data;
+	size_t len;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = file_read_bounded(AT_FDCWD, path, SOURCE_READ_MAX, &data, &len);
+	if (r == -ENOENT || r == -ENOTDIR || r == -EACCES || r == -EPERM) {
+		free(path);
+		return 0;   /* unknown: no initrd import is assumed */
+	}
+	if (r < 0) {
+		read_error(error, path, r);
+		free(path);
+		return r;
+	}
+	free(path);
+	for (size_t i = 0; i < len; i += strnlen((const char *) data + i, len - i) + 1)
+		if (len - i >= 16 && memcmp(data + i, "--switched-root", 16) == 0)
+			env->pid1_switched_root = true;
+	free(data);
+	return 0;
+}
+
 /* detect_container() as PID 1 runs it (systemd/virt.h), over the facts as they are now. */
 static int load_container(const char *root, struct import_env *env, char **error)
 {
@@ -258,6 +289,9 @@ static int load_container(const char *root, struct import_env *env, char **error
 	struct container_result res;
 	struct container_view *v = &cf.view;
 	int r = load_pid1_environ(root, env, &cf, error);
+
+	if (r == 0)
+		r = load_pid1_argv(root, env, error);
 
 	if (r < 0)
 		return r;

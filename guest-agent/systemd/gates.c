@@ -63,8 +63,16 @@ static int set_reason(char **slot, const char *fmt, ...)
 static int whole_import_reason(unsigned version, const struct systemd_release *rel, const struct import_env *env,
 			       char **slot)
 {
-	/* A preset @system path is what an initrd's PID 1 leaves behind after its own import (with
-	 * its own version and modules, which we cannot see); anything else is a container manager's. */
+	/* A preset @system path and --switched-root in PID 1's argv: the initrd's systemd imported
+	 * (import_credentials_trusted(), then finalize_credentials_dir() set the variable,
+	 * :630@252.39, :737@254.26, :716@257.13) and re-executed this PID 1 with it; that one only
+	 * kept the store (:678-692@252.39, :880@257.13 merge_credentials_trusted()). The initrd's
+	 * systemd is the root's (dracut copies it in) reading the same firmware and command line,
+	 * so the import is replayed as it did it (import_creds.c). */
+	if (import_env_initrd_pid1(env))
+		return 0;
+	/* A preset @system path without --switched-root: some earlier PID 1 imported, with a
+	 * version and modules we cannot see; anything else is a container manager's. */
 	if (env->credentials_dir_preset && env->credentials_dir_is_system)
 		return set_reason(slot, "$CREDENTIALS_DIRECTORY=/run/credentials/@system was already set for PID 1, "
 				  "so an initrd's PID 1 did the import (credscope cannot replay it) and systemd %u "

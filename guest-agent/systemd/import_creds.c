@@ -9,8 +9,13 @@
  *   - fw_cfg and @initrd are listed with readdir_all(RECURSE_DIR_IGNORE_DOT): names starting
  *     with '.' are never seen.
  *   - The SystemdOptions EFI variable is ignored under Secure Boot (read_efi_options_variable()).
- * A preset $CREDENTIALS_DIRECTORY=/run/credentials/@system means an initrd's PID 1 imported,
- * with a version and modules we cannot see: that import is not replayed, only named.
+ * A preset $CREDENTIALS_DIRECTORY=/run/credentials/@system with --switched-root in PID 1's
+ * argv means the initrd's systemd imported fw_cfg, SMBIOS and the command line before
+ * switch-root; the replay is the same (the initrd's systemd is the root's), and the host's
+ * PID 1 merges @initrd afterwards with a budget of its own (merge_credentials_trusted()
+ * :745-773@254.26, :724-752@257.13 start from a fresh ImportCredentialContext). A preset
+ * @system without --switched-root: some earlier PID 1 imported, with a version and modules
+ * we cannot see: that import is not replayed, only named.
  */
 #include "systemd/import_creds.h"
 
@@ -427,9 +432,13 @@ static int cmdline_candidate(struct predictor *pr, struct cmdline_word *w, const
 	cand_at(pr, idx)->binary = w->binary;
 	if (skip)
 		return cand_fate(pr, idx, FATE_SOURCE_SKIPPED, "%s", skip);
+	/* proc_cmdline_parse(proc_cmdline_callback, c, 0): no PROC_CMDLINE_STRIP_RD_PREFIX, so
+	 * the key stays "rd.systemd.set_credential", in the initrd too (:357@252.39, :361@254.26,
+	 * :362@257.13) */
 	if (w->rd)
-		return cand_fate(pr, idx, FATE_DROPPED_UNSUPPORTED, "the rd. prefix makes the word the initrd's: "
-				 "the host's PID 1 skips it");
+		return cand_fate(pr, idx, FATE_DROPPED_UNSUPPORTED, "systemd reads credentials from the "
+				 "command line without stripping rd., so no PID 1 imports this word, not even "
+				 "the initrd's");
 	if (w->binary && !pr->rel->cmdline_binary)
 		return cand_fate(pr, idx, FATE_DROPPED_UNSUPPORTED, "systemd.set_credential_binary= exists only "
 				 "from systemd 254, not %u", pr->version);
@@ -526,6 +535,11 @@ static int predict_run(struct predictor *pr, const struct import_sources *s, con
 	/* A preset @system dir still gets @initrd merged (v254+ merge_credentials_trusted()). */
 	if (!initrd_skip && !(env->credentials_dir_preset && env->credentials_dir_is_system))
 		initrd_skip = whole;
+	if (import_env_initrd_pid1(env)) {
+		/* the host's PID 1 merges @initrd with a budget of its own */
+		p->budget_used = 0;
+		memset(pr->used_by, 0, sizeof pr->used_by);
+	}
 	if (r >= 0)
 		r = predict_files(pr, CRED_SOURCE_INITRD, s->initrd, s->n_initrd, initrd_skip,
 				  !pr->rel->imports_initrd && !whole ? FATE_DROPPED_UNSUPPORTED : FATE_SOURCE_SKIPPED);

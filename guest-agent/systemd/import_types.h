@@ -106,8 +106,18 @@ struct import_env {
 	bool efi_secure_boot;         /* SecureBoot is on: systemd ignores the SystemdOptions EFI variable */
 	bool credentials_dir_is_system; /* the preset $CREDENTIALS_DIRECTORY is /run/credentials/@system:
 	                                 * v254+ still merges /run/credentials/@initrd into it */
+	bool pid1_switched_root;      /* PID 1's argv has --switched-root: the initrd's systemd exec'd it at
+	                                 switch-root (with a preset @system: that PID 1 did the import) */
 	struct store_limits store;    /* capacity of the store's file system */
 };
+
+/* The import was done by the initrd's systemd, PID 1 before switch-root (the store and
+ * $CREDENTIALS_DIRECTORY=/run/credentials/@system passed over the re-exec with
+ * --switched-root); the host's PID 1 then only merged /run/credentials/@initrd (254+). */
+static inline bool import_env_initrd_pid1(const struct import_env *env)
+{
+	return env->credentials_dir_preset && env->credentials_dir_is_system && env->pid1_switched_root;
+}
 
 struct raw_blob {
 	char *name;                /* fw_cfg / initrd: the file name; SMBIOS: "11-N" */

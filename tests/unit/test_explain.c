@@ -158,6 +158,22 @@ static void test_explain_present_says_where_it_came_from(void **state)
 	check_free(&c);
 }
 
+/* After an initrd's import (preset @system, --switched-root) the importer is the initrd's
+ * PID 1. */
+static void test_explain_present_names_the_initrd_pid1(void **state)
+{
+	struct check c;
+	assert_int_equal(run(ROOTS "verify-ok", 0, ROOTS "manifests/credentials.json", &c), 0);
+	c.snap.pred.env.credentials_dir_preset = c.snap.pred.env.credentials_dir_is_system = true;
+	c.snap.pred.env.pid1_switched_root = true;
+	char *s = explain_present(&c.snap.pred, credstore_find(&c.snap.store, "EQ"), "EQ");
+	assert_string_equal(s, "EQ is present as expected: systemd 252 in the initrd (PID 1 before switch-root) "
+			    "imported it from SMBIOS 11-0 string 5 at byte 150, and /run/credentials/@system holds "
+			    "those 3 bytes.");
+	free(s);
+	check_free(&c);
+}
+
 /* A copy of verify-ok whose host passed the manifest as the fw_cfg entry
  * opt/io.credscope/manifest (what the harness does by default); RAW is "file" (the
  * manifest), "fifo" or "" (no entry). Returns the malloc'd root. */
@@ -246,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_manifest_exits_2),
 		cmocka_unit_test(test_explain_absent_names_the_page_rule_for_a_lost_string),
 		cmocka_unit_test(test_explain_present_says_where_it_came_from),
+		cmocka_unit_test(test_explain_present_names_the_initrd_pid1),
 		cmocka_unit_test(test_manifest_from_fw_cfg_when_the_host_passed_one),
 		cmocka_unit_test(test_fw_cfg_manifest_label_wins_fifo_fails_absent_falls_back),
 	};

@@ -178,6 +178,34 @@ static void test_preset_credentials_directory_is_read_from_pid1_environ(void **s
 	load(root, 0, &env, &s);
 	assert_true(env.credentials_dir_preset);
 	assert_false(env.credentials_dir_is_system);
+	assert_false(env.pid1_switched_root);
+	sources_free(&s);
+	remove_root(root);
+}
+
+/* PID 1's argv after switch-root, as /proc/1/cmdline shows it on trixie-initrd (systemd
+ * 257.13 re-executed by the initrd's systemd: do_reexecute() :2049-2054@257.13). */
+static void test_switched_root_is_read_from_pid1_argv(void **state)
+{
+	char *root = temp_root();
+	struct import_env env;
+	struct import_sources s;
+
+	put(root, "/proc/1/cmdline", "/sbin/init\0", 11);
+	load(root, 0, &env, &s);
+	assert_false(env.pid1_switched_root);
+	sources_free(&s);
+
+	put(root, "/proc/1/cmdline", "/usr/lib/systemd/systemd\0--switched-root\0--system\0--deserialize=44\0", 67);
+	put(root, "/proc/1/environ", "CREDENTIALS_DIRECTORY=/run/credentials/@system\0", 47);
+	load(root, 0, &env, &s);
+	assert_true(env.pid1_switched_root);
+	assert_true(import_env_initrd_pid1(&env));
+	sources_free(&s);
+
+	put(root, "/proc/1/cmdline", "/usr/lib/systemd/systemd\0--switched-rootX\0", 42);
+	load(root, 0, &env, &s);
+	assert_false(env.pid1_switched_root);
 	sources_free(&s);
 	remove_root(root);
 }
@@ -693,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_empty_root_has_no_sources_and_no_dmi_sysfs),
 		cmocka_unit_test(test_container_is_detected_from_run_and_from_pid1_environ),
 		cmocka_unit_test(test_preset_credentials_directory_is_read_from_pid1_environ),
+		cmocka_unit_test(test_switched_root_is_read_from_pid1_argv),
 		cmocka_unit_test(test_cvm_flags_and_import_switch_and_secure_boot_are_read),
 		cmocka_unit_test(test_cmdline_credential_after_a_newline_is_imported),
 		cmocka_unit_test(test_cmdline_unterminated_quote_keeps_the_final_newline),

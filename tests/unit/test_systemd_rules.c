@@ -931,6 +931,64 @@ static void test_preset_credentials_directory_skips_the_import(void **state)
 	free(f.e.data);
 }
 
+/* The initrd's systemd imported (preset @system and --switched-root in PID 1's argv,
+ * import_credentials_trusted() :615-636@252.39, :696-722@257.13 run in the initrd): the
+ * replay is its import, and the host's PID 1 merges @initrd (254+) on a budget of its own. */
+static void test_initrd_pid1_import_is_replayed_and_initrd_merged_after_switch_root(void **state)
+{
+	struct skip_fixture f;
+	struct import_env env = env_for(252);
+	struct prediction p;
+
+	skip_fixture_init(&f);
+	env.credentials_dir_preset = env.credentials_dir_is_system = env.pid1_switched_root = true;
+	predict(&f.s, &env, &p);
+	assert_null(p.skip_reason);
+	expect_fates(&p, FATE_IMPORTED, FATE_IMPORTED, FATE_IMPORTED, FATE_DROPPED_UNSUPPORTED);
+	prediction_free(&p);
+
+	for (unsigned v = 254; v <= 257; v += 3) {
+		env.systemd_version = v;
+		predict(&f.s, &env, &p);
+		assert_null(p.skip_reason);
+		assert_null(p.source_skip_reason[CRED_SOURCE_INITRD]);
+		expect_fates(&p, FATE_IMPORTED, FATE_IMPORTED, FATE_IMPORTED, FATE_IMPORTED);
+		prediction_free(&p);
+	}
+
+	env.pid1_switched_root = false;   /* no --switched-root: whose import it was is unknown */
+	predict(&f.s, &env, &p);
+	expect_fates(&p, FATE_SOURCE_SKIPPED, FATE_SOURCE_SKIPPED, FATE_SOURCE_SKIPPED, FATE_IMPORTED);
+	assert_non_null(p.skip_reason);
+	prediction_free(&p);
+	free(f.e.data);
+}
+
+/* merge_credentials_trusted() starts from a fresh ImportCredentialContext (:745-773@254.26,
+ * :724-752@257.13): after an initrd's import the 1 MiB the initrd's PID 1 spent does not
+ * count against @initrd; in a one-PID-1 boot it does (import_credentials_trusted()). */
+static void test_initrd_merge_after_switch_root_has_its_own_budget(void **state)
+{
+	uint8_t *big = calloc(1, 1048570);
+	struct raw_blob fw = { .name = "BIG", .data = big, .len = 1048570 };
+	struct raw_blob ini = { .name = "I", .data = (uint8_t *) "0123456789", .len = 10 };
+	struct import_sources s = { .fw_cfg = &fw, .n_fw_cfg = 1, .initrd = &ini, .n_initrd = 1 };
+	struct import_env env = env_for(257);
+	struct prediction p;
+
+	predict(&s, &env, &p);
+	assert_int_equal(cand(&p, CRED_SOURCE_INITRD, "I")->fate, FATE_DROPPED_BUDGET);
+	prediction_free(&p);
+
+	env.credentials_dir_preset = env.credentials_dir_is_system = env.pid1_switched_root = true;
+	predict(&s, &env, &p);
+	assert_int_equal(cand(&p, CRED_SOURCE_FW_CFG, "BIG")->fate, FATE_IMPORTED);
+	assert_int_equal(cand(&p, CRED_SOURCE_INITRD, "I")->fate, FATE_IMPORTED);
+	assert_int_equal(p.budget_used, 10);
+	prediction_free(&p);
+	free(big);
+}
+
 static void test_import_credentials_no_skips_every_source(void **state)
 {
 	struct skip_fixture f;
@@ -1280,6 +1338,8 @@ int main(void)
 		cmocka_unit_test(test_import_credentials_switch_is_read_like_proc_cmdline_get_key),
 		cmocka_unit_test(test_proc_cmdline_words_and_keys),
 		cmocka_unit_test(test_preset_credentials_directory_skips_the_import),
+		cmocka_unit_test(test_initrd_pid1_import_is_replayed_and_initrd_merged_after_switch_root),
+		cmocka_unit_test(test_initrd_merge_after_switch_root_has_its_own_budget),
 		cmocka_unit_test(test_import_credentials_no_skips_every_source),
 		cmocka_unit_test(test_container_skips_fw_cfg_and_smbios_only),
 		cmocka_unit_test(test_confidential_vm_skips_firmware_sources_from_254),
