@@ -148,8 +148,8 @@ images-for-check: $(B)/static/x86_64/credscope
 # missing (as root, one apt-get call, said first) or names the command (exit 2). The
 # recursive make re-reads pkg-config's answers once the libraries are there.
 check:
-	@mkdir -p $(B); rm -f $(B)/stages.txt
-	@tests/timed deps ci/ensure-deps check
+	@t=$$(mktemp) && STAGES=$$t tests/timed deps ci/ensure-deps check || { rc=$$?; rm -f "$$t"; exit $$rc; }; \
+		mkdir -p $(B) && mv "$$t" $(B)/stages.txt
 	@$(MAKE) --no-print-directory check-run
 
 # check-run: every stage of the check as its own job, CHECK_JOBS at once (one per core,
@@ -203,8 +203,10 @@ $(addprefix check-int-,$(INT_IMAGE_NAMES)): check-images
 # CPU-heavy tests that boot no VM and time nothing run at a lower priority: what they need
 # of the cores goes first to the package trees and the VMs, the check's critical path
 CHECK_NICE := deb-install build-deps static
+# each test runs as it would alone: without this make's MAKEFLAGS (-k, -O, its job server)
 check-int-%: check-build
-	@$(if $(filter $*,$(CHECK_NICE)),nice -n 10) tests/timed int-$* tests/run-integration $*
+	@$(if $(filter $*,$(CHECK_NICE)),nice -n 10) env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		tests/timed int-$* tests/run-integration $*
 
 # `make soak N=20`: the VM suite (harness-suite.test's cases, -j2) N times in a row on the
 # flavors in SOAK_IMAGES; one line per run, then the flaky cases (passed in some runs and
