@@ -568,6 +568,36 @@ static int store_full_sentence(struct predictor *pr)
 	return pr->out->store_full ? 0 : -ENOMEM;
 }
 
+/* After an initrd's import every imported string says which PID 1 wrote it: the initrd's
+ * (fw_cfg, SMBIOS, command line) or the one after switch-root (@initrd, 254+). */
+static int name_the_importer(struct predictor *pr, const struct import_env *env)
+{
+	int r = 0;
+
+	if (!import_env_initrd_pid1(env))
+		return 0;
+	for (size_t i = 0; r == 0 && i < pr->out->n_cands; i++) {
+		const struct cred_candidate *c = cand_at(pr, i);
+		char *was;
+
+		if (c->fate != FATE_IMPORTED && c->fate != FATE_IMPORTED_TRUNCATED)
+			continue;
+		was = c->detail ? strdup(c->detail) : strdup("");
+		if (!was)
+			return -ENOMEM;
+		if (c->source == CRED_SOURCE_INITRD)
+			r = cand_fate(pr, i, c->fate, "%s%smerged by systemd %u after switch-root, which found "
+				      "$CREDENTIALS_DIRECTORY set by the initrd's PID 1 and imported nothing else itself",
+				      was, *was ? "; " : "", pr->version);
+		else
+			r = cand_fate(pr, i, c->fate, "%s%simported by systemd %u in the initrd (PID 1 before "
+				      "switch-root); the store and $CREDENTIALS_DIRECTORY passed over switch-root, and "
+				      "PID 1 after it did not import again", was, *was ? "; " : "", pr->version);
+		free(was);
+	}
+	return r;
+}
+
 int predict_import(const struct import_sources *sources, const struct import_env *env, struct prediction *out)
 {
 	struct predictor pr = {
@@ -590,6 +620,8 @@ int predict_import(const struct import_sources *sources, const struct import_env
 		r = predict_run(&pr, sources, env);
 	if (r >= 0)
 		r = store_full_sentence(&pr);
+	if (r >= 0)
+		r = name_the_importer(&pr, env);
 	free(pr.slots);
 	if (r < 0) {
 		prediction_free(out);

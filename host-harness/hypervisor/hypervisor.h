@@ -34,7 +34,9 @@ struct hv_config {
 	const char *initrd, *rootfs, *rootfs_format;   /* may be NULL */
 	bool rootfs_readonly;        /* CH: a shared image is attached read-only */
 	const char *expect_disk;     /* read-only manifest disk, or NULL */
-	const char *machine;         /* QEMU: q35 (NULL), pc, microvm */
+	const char *machine;         /* QEMU: q35 (NULL), pc, microvm; virt (NULL) on aarch64 */
+	bool aarch64;                /* QEMU: an aarch64 guest: qemu-system-aarch64 (binary NULL),
+	                                machine virt, TCG, always AAVMF (uefi is implied) */
 	const char *accel;           /* QEMU: kvm or tcg (probed by the caller) */
 	unsigned memory_mb, cpus;    /* 0: 512 MiB, 1 vCPU */
 	const char *cmdline;         /* kernel words (never secret); credentials follow them */

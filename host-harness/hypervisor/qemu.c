@@ -269,6 +269,10 @@ static void add_machine(struct strv *s, const struct qemu_vm *vm, bool microvm)
 	add(s, "-machine");
 	if (microvm)
 		add(s, "microvm,isa-serial=on,rtc=on,pit=on,pic=on%s", shared ? ",memory-backend=mem" : "");
+	else if (vm->aarch64)
+		/* virt always publishes its SMBIOS under the 64-bit (3.0) entry point, and only
+		 * through the UEFI firmware: it has no property to choose */
+		add(s, "%s%s", vm->machine ? vm->machine : "virt", shared ? ",memory-backend=mem" : "");
 	else
 		/* under UEFI the 64-bit SMBIOS 3.0 entry point, as firmware and newer QEMU machine
 		 * types give it (qemu_firmware.h); QEMU 7.2 builds the 32-bit one unless told */
@@ -276,9 +280,13 @@ static void add_machine(struct strv *s, const struct qemu_vm *vm, bool microvm)
 		    shared ? ",memory-backend=mem" : "");
 	add(s, "-accel");
 	add(s, "%s", vm->accel ? vm->accel : "tcg");
-	if (vm->accel && strcmp(vm->accel, "kvm") == 0)
+	if (vm->aarch64)
+		/* every feature TCG emulates; pointer authentication with QEMU's own cheap
+		 * algorithm instead of QARMA5, whose emulation costs a large share of boot time */
+		add(s, "-cpu"), add(s, "max,pauth-impdef=on");
+	else if (vm->accel && strcmp(vm->accel, "kvm") == 0)
 		add(s, "-cpu"), add(s, "host");
-	if (vm->firmware_code) {   /* OVMF as two pflash devices: code read-only, variables per run */
+	if (vm->firmware_code) {   /* OVMF or AAVMF as two pflash devices: code read-only, variables per run */
 		add_path_opt(s, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=", vm->firmware_code, "");
 		if (vm->firmware_vars)
 			add_path_opt(s, "-drive", "if=pflash,format=raw,unit=1,file=", vm->firmware_vars, "");
@@ -362,7 +370,7 @@ int qemu_build_argv(const struct qemu_vm *vm, char ***argv)
 	const char *bus = microvm ? "device" : "pci";
 	if (!vm->kernel && !vm->rootfs)
 		return -EINVAL;
-	add(&s, "%s", vm->qemu_binary ? vm->qemu_binary : "qemu-system-x86_64");
+	add(&s, "%s", vm->qemu_binary ? vm->qemu_binary : vm->aarch64 ? "qemu-system-aarch64" : "qemu-system-x86_64");
 	add(&s, "-nodefaults"), add(&s, "-no-user-config"), add(&s, "-display"), add(&s, "none");
 	if (vm->no_reboot)
 		add(&s, "-no-reboot");

@@ -30,9 +30,11 @@ struct qemu_fd_file {
 
 struct qemu_vm {
 	/* filled by the caller */
-	const char *qemu_binary;     /* NULL: qemu-system-x86_64 */
+	const char *qemu_binary;     /* NULL: qemu-system-x86_64, or qemu-system-aarch64 */
+	bool aarch64;                /* an aarch64 guest: machine virt, -cpu max under TCG, and
+	                                firmware_code/vars are AAVMF's (qemu_firmware.h) */
 	const char *kernel, *initrd, *rootfs, *rootfs_format;   /* no kernel: boot rootfs */
-	const char *machine;         /* q35 (default), pc, microvm */
+	const char *machine;         /* q35 (default), pc, microvm; virt (the default) on aarch64 */
 	const char *firmware_code;   /* UEFI: read-only pflash 0 (OVMF_CODE), or NULL: SeaBIOS */
 	const char *firmware_vars;   /* UEFI: this run's writable copy of the variable store */
 	const char *accel;           /* kvm or tcg */
@@ -85,6 +87,8 @@ int qemu_add_fw_cfg_file(struct qemu_vm *vm, const char *name, const uint8_t *va
  * name or value holds a blank, '"' or a control character. */
 int qemu_add_cmdline_credential(struct qemu_vm *vm, const char *name, const char *value);
 
+/* Whether PROG (a name looked up in PATH, or a path) is an executable file. */
+bool qemu_program_found(const char *prog);
 /* The full argv (NULL-terminated, malloc'd strings). */
 int qemu_build_argv(const struct qemu_vm *vm, char ***argv);
 void strv_free(char **v);

@@ -1,4 +1,4 @@
-/* qemu_firmware: locating OVMF and giving each run its own variable store. */
+/* qemu_firmware: locating OVMF or AAVMF and giving each run its own variable store. */
 #include "hypervisor/qemu_firmware.h"
 
 #include <errno.h>
@@ -15,19 +15,20 @@ static const char *env_or(const char *name, const char *fallback)
 	return v && *v ? v : fallback;
 }
 
-const char *qemu_ovmf_code(void)
+const char *qemu_uefi_code(bool aarch64)
 {
-	return env_or("CREDSCOPE_OVMF_CODE", QEMU_OVMF_CODE);
+	return aarch64 ? env_or("CREDSCOPE_AAVMF_CODE", QEMU_AAVMF_CODE) : env_or("CREDSCOPE_OVMF_CODE", QEMU_OVMF_CODE);
 }
 
-const char *qemu_ovmf_vars(void)
+const char *qemu_uefi_vars(bool aarch64)
 {
-	return env_or("CREDSCOPE_OVMF_VARS", QEMU_OVMF_VARS);
+	return aarch64 ? env_or("CREDSCOPE_AAVMF_VARS", QEMU_AAVMF_VARS) : env_or("CREDSCOPE_OVMF_VARS", QEMU_OVMF_VARS);
 }
 
-char *qemu_ovmf_missing(void)
+char *qemu_uefi_missing(bool aarch64)
 {
-	const char *const files[] = { qemu_ovmf_code(), qemu_ovmf_vars() };
+	const char *const files[] = { qemu_uefi_code(aarch64), qemu_uefi_vars(aarch64) };
+	const char *pkg = aarch64 ? "qemu-efi-aarch64" : "ovmf", *env = aarch64 ? "AAVMF" : "OVMF";
 	char *why = NULL;
 
 	for (size_t i = 0; i < 2; i++) {
@@ -36,21 +37,21 @@ char *qemu_ovmf_missing(void)
 			close(fd);
 			continue;
 		}
-		if (asprintf(&why, "UEFI firmware %s: %s (install Debian's ovmf package, or set CREDSCOPE_OVMF_CODE "
-			     "and CREDSCOPE_OVMF_VARS)", files[i], file_error_text(fd)) < 0)
+		if (asprintf(&why, "UEFI firmware %s: %s (install Debian's %s package, or set CREDSCOPE_%s_CODE "
+			     "and CREDSCOPE_%s_VARS)", files[i], file_error_text(fd), pkg, env, env) < 0)
 			why = NULL;
 		return why;
 	}
 	return NULL;
 }
 
-int qemu_ovmf_vars_copy(const char *run_dir, char **path)
+int qemu_uefi_vars_copy(bool aarch64, const char *run_dir, char **path)
 {
 	int r;
 
-	if (asprintf(path, "%s/OVMF_VARS.fd", run_dir) < 0)
+	if (asprintf(path, "%s/%s", run_dir, aarch64 ? "AAVMF_VARS.fd" : "OVMF_VARS.fd") < 0)
 		return *path = NULL, -ENOMEM;
-	if ((r = file_copy(qemu_ovmf_vars(), *path)) < 0) {
+	if ((r = file_copy(qemu_uefi_vars(aarch64), *path)) < 0) {
 		(void)unlink(*path);
 		free(*path);
 		*path = NULL;

@@ -21,7 +21,7 @@
 struct qemu_backend {
 	struct qemu_vm vm;
 	char *qmp_socket, *vsock_socket, *serial_socket;
-	char *ovmf_vars;       /* this run's copy of the UEFI variable store, or NULL */
+	char *ovmf_vars;       /* this run's copy of the UEFI variable store (OVMF or AAVMF), or NULL */
 };
 
 static struct qemu_vm *qvm(struct hv_vm *vm)
@@ -44,14 +44,24 @@ static const char *qemu_refuse_path(const struct hv_config *cfg, enum cred_via v
 	return NULL;
 }
 
-/* OVMF must be installed; microvm runs no UEFI firmware at all. */
+/* OVMF must be installed; microvm runs no UEFI firmware at all. An aarch64 guest needs
+ * qemu-system-aarch64 and AAVMF: both are the environment's, so their absence is a skip. */
 static char *qemu_firmware_missing(const struct hv_config *cfg)
 {
+	if (cfg->aarch64) {
+		const char *qemu = cfg->binary ? cfg->binary : "qemu-system-aarch64";
+		char *why = NULL;
+		if (!qemu_program_found(qemu) &&
+		    asprintf(&why, "%s not found: an aarch64 guest needs it (install Debian's qemu-system-arm package)",
+			     qemu) < 0)
+			return NULL;
+		return why ? why : qemu_uefi_missing(true);
+	}
 	if (!cfg->uefi)
 		return NULL;
 	if (is_microvm(cfg))
 		return strdup("the microvm machine has no UEFI firmware (use q35 or pc)");
-	return qemu_ovmf_missing();
+	return qemu_uefi_missing(false);
 }
 
 static const char *qemu_refuse_oem_strings(const struct hv_config *cfg)
@@ -74,7 +84,8 @@ static int qemu_prepare(const struct hv_config *cfg, struct hv_vm *vm)
 	q->kernel = cfg->kernel, q->initrd = cfg->initrd;
 	q->rootfs = cfg->rootfs, q->rootfs_format = cfg->rootfs_format;
 	q->expect_disk = cfg->expect_disk;
-	q->machine = cfg->machine ? cfg->machine : "q35";
+	q->aarch64 = cfg->aarch64;
+	q->machine = cfg->machine ? cfg->machine : cfg->aarch64 ? "virt" : "q35";
 	q->accel = cfg->accel;
 	q->memory_mb = cfg->memory_mb ? cfg->memory_mb : 512;
 	q->cpus = cfg->cpus ? cfg->cpus : 1;
@@ -84,9 +95,9 @@ static int qemu_prepare(const struct hv_config *cfg, struct hv_vm *vm)
 	if (cfg->run_dir && asprintf(&b->qmp_socket, "%s/qmp.sock", cfg->run_dir) < 0)
 		return b->qmp_socket = NULL, -ENOMEM;
 	q->qmp_socket = b->qmp_socket;
-	if (cfg->uefi) {
-		q->firmware_code = qemu_ovmf_code();
-		int x = cfg->run_dir ? qemu_ovmf_vars_copy(cfg->run_dir, &b->ovmf_vars) : 0;
+	if (cfg->uefi || cfg->aarch64) {
+		q->firmware_code = qemu_uefi_code(cfg->aarch64);
+		int x = cfg->run_dir ? qemu_uefi_vars_copy(cfg->aarch64, cfg->run_dir, &b->ovmf_vars) : 0;
 		if (x < 0)
 			return x;
 		q->firmware_vars = b->ovmf_vars;
@@ -169,7 +180,8 @@ static int qemu_start(struct hv_vm *vm, char **why)
 	int r = qemu_spawn(q);
 
 	if (r < 0 && q->exec_failed &&
-	    asprintf(why, "cannot start %s: %s", q->qemu_binary ? q->qemu_binary : qemu_ops.default_binary, strerror(-r)) < 0)
+	    asprintf(why, "cannot start %s: %s", q->qemu_binary ? q->qemu_binary : q->aarch64 ? "qemu-system-aarch64" : qemu_ops.default_binary,
+		     strerror(-r)) < 0)
 		*why = NULL;
 	return r;
 }

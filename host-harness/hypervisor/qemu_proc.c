@@ -65,6 +65,15 @@ static char *find_program(const char *prog)
 	return NULL;
 }
 
+bool qemu_program_found(const char *prog)
+{
+	char *exe = find_program(prog);
+	bool found = exe && access(exe, X_OK) == 0;
+
+	free(exe);
+	return found;
+}
+
 int qemu_spawn(struct qemu_vm *vm)
 {
 	char **argv;

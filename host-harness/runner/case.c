@@ -454,14 +454,15 @@ static int parse_overrides(struct pctx *p, json_t *v, struct test_case *tc)
 
 static int parse_machine(struct pctx *p, json_t *root, struct test_case *tc)
 {
-	static const char *const machines[] = { "q35", "pc", "microvm" };
+	static const char *const machines[] = { "q35", "pc", "microvm", "virt" };
 	int i = 0, r = get_str(p, root, "machine", "", false, &tc->machine);
 	if (r < 0)
 		return r;
-	if (!tc->machine)
+	tc->machine_given = tc->machine != NULL;
+	if (!tc->machine)   /* an aarch64 run boots virt instead (runner: case_arch_misfit()) */
 		return (tc->machine = strdup("q35")) ? 0 : -ENOMEM;
-	if (parse_enum(p, tc->machine, "machine", machines, 3, &i) < 0)
-		return fail(p, "machine: unknown value \"%s\" (known: q35, pc, microvm)", tc->machine);
+	if (parse_enum(p, tc->machine, "machine", machines, 4, &i) < 0)
+		return fail(p, "machine: unknown value \"%s\" (known: q35, pc, microvm, virt)", tc->machine);
 	return 0;
 }
 
@@ -557,8 +558,14 @@ static const char *first_cmdline_cred(const struct test_case *tc)
 static int parse_guest(struct pctx *p, json_t *root, struct test_case *tc)
 {
 	char *msg = NULL;
-	int r = case_guest_parse(root, p->dir, &tc->guest, &tc->firmware, &tc->firmware_given, &msg);
+	int r = case_guest_parse(root, p->dir, &tc->guest, &tc->firmware, &tc->firmware_given, &tc->arch, &tc->arch_given,
+				 &msg);
 
+	if (r == 0 && tc->machine_given && strcmp(tc->machine, "virt") == 0 && !tc->arch_given)
+		tc->arch = GUEST_ARCH_AARCH64, tc->arch_given = true;   /* virt is aarch64's machine */
+	if (r == 0)
+		r = case_arch_fit(tc->arch, tc->arch_given, tc->firmware, tc->firmware_given, tc->machine, tc->machine_given,
+				  &msg);
 	if (r == 0)
 		r = case_guest_fit(tc->guest, tc->firmware, tc->machine, first_cmdline_cred(tc), tc->cmdline_extra != NULL, &msg);
 	if (r == -EINVAL)

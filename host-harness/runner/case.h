@@ -74,7 +74,10 @@ struct test_case {
 	char *name;
 	char **images;        /* NULL: every flavor the runner knows */
 	size_t n_images;
-	char *machine;        /* q35, pc, microvm */
+	char *machine;        /* q35 (also when absent), pc, microvm, virt */
+	bool machine_given;   /* "machine" was in the case: an aarch64 run boots virt only when not */
+	enum guest_arch arch;             /* "arch": x86_64 (default) or aarch64 */
+	bool arch_given;                  /* "arch" (or "machine": "virt") was in the case; else the flavor's decides */
 	struct case_guest *guest;         /* the case's own guest, or NULL: the flavors (images) */
 	enum case_firmware firmware;      /* bios (SeaBIOS, default) or uefi (OVMF) */
 	bool firmware_given;              /* "firmware" was in the case (--firmware does not override it) */

@@ -180,29 +180,30 @@ static int parse_firmware(json_t *root, enum case_firmware *fw, bool *given, cha
 	return say(msg, "firmware: expected \"bios\" (SeaBIOS, the default) or \"uefi\" (OVMF)");
 }
 
-/* Only x86-64 is booted so far; the field exists so that a case can say so and an aarch64
- * case fails here, by name, instead of booting the wrong QEMU. */
-static int parse_arch(json_t *root, char **msg)
+/* "arch": x86_64 (the default) or aarch64 (qemu-system-aarch64 -M virt under TCG, AAVMF). */
+static int parse_arch(json_t *root, enum guest_arch *arch, bool *given, char **msg)
 {
 	json_t *v = json_object_get(root, "arch");
 	const char *s = json_string_value(v);
 
+	*arch = GUEST_ARCH_X86_64;
+	*given = v != NULL;
 	if (!v || (s && strcmp(s, "x86_64") == 0))
 		return 0;
 	if (s && strcmp(s, "aarch64") == 0)
-		return say(msg, "arch: \"aarch64\" is not booted by this harness yet (only \"x86_64\")");
-	return say(msg, "arch: expected \"x86_64\"");
+		return *arch = GUEST_ARCH_AARCH64, 0;
+	return say(msg, "arch: expected \"x86_64\" or \"aarch64\"");
 }
 
 int case_guest_parse(json_t *root, const char *dir, struct case_guest **guest, enum case_firmware *firmware,
-		     bool *firmware_given, char **msg)
+		     bool *firmware_given, enum guest_arch *arch, bool *arch_given, char **msg)
 {
 	json_t *v = json_object_get(root, "guest");
 	int r;
 
 	*guest = NULL;
 	*msg = NULL;
-	if ((r = parse_firmware(root, firmware, firmware_given, msg)) < 0 || (r = parse_arch(root, msg)) < 0)
+	if ((r = parse_firmware(root, firmware, firmware_given, msg)) < 0 || (r = parse_arch(root, arch, arch_given, msg)) < 0)
 		return r;
 	if (!v)
 		return 0;
@@ -238,4 +239,59 @@ int case_guest_fit(const struct case_guest *g, enum case_firmware fw, const char
 		return say(msg, "kernel_cmdline_extra: needs direct kernel boot; this guest boots from its disk, whose "
 			   "boot loader sets the kernel command line");
 	return 0;
+}
+
+/* The one sentence both the parser (an error) and the runner (a skip) give. */
+static char *arch_problem(enum guest_arch arch, enum case_firmware fw, bool firmware_given, const char *machine,
+			  bool machine_given, bool *oom)
+{
+	bool virt = machine && strcmp(machine, "virt") == 0;
+	char *why = NULL;
+	int r = 0;
+
+	*oom = false;
+	if (arch == GUEST_ARCH_AARCH64 && machine_given && !virt)
+		r = asprintf(&why, "machine: \"%s\" is an x86 machine; an aarch64 guest boots on \"virt\"", machine);
+	else if (arch == GUEST_ARCH_AARCH64 && firmware_given && fw == FIRMWARE_BIOS)
+		r = asprintf(&why, "firmware: an aarch64 guest boots UEFI (AAVMF) only: virt has no SeaBIOS, and its "
+			     "SMBIOS tables reach the guest only through the UEFI firmware");
+	else if (arch == GUEST_ARCH_X86_64 && virt)
+		r = asprintf(&why, "machine: \"virt\" is the aarch64 machine; an x86_64 guest boots on q35, pc or microvm");
+	if (r < 0)
+		*oom = true, why = NULL;
+	return why;
+}
+
+int case_arch_fit(enum guest_arch arch, bool arch_given, enum case_firmware fw, bool firmware_given,
+		  const char *machine, bool machine_given, char **msg)
+{
+	bool oom;
+
+	*msg = NULL;
+	if (!arch_given && !(machine && strcmp(machine, "virt") == 0))
+		return 0;   /* the flavor's image.json decides; the runner says what does not fit */
+	if (!arch_given)   /* "machine": "virt" alone: an aarch64 case */
+		arch = GUEST_ARCH_AARCH64;
+	*msg = arch_problem(arch, fw, firmware_given, machine, machine_given, &oom);
+	return oom ? -ENOMEM : *msg ? -EINVAL : 0;
+}
+
+char *case_arch_misfit(enum guest_arch arch, bool arch_given, enum guest_arch case_arch, enum case_firmware fw,
+		       bool firmware_given, const char *machine, bool machine_given, bool *oom)
+{
+	char *why = NULL;
+
+	*oom = false;
+	if (arch == GUEST_ARCH_OTHER) {
+		if (asprintf(&why, "the image is for an architecture this harness does not boot (x86_64 and aarch64 only)") < 0)
+			*oom = true, why = NULL;
+		return why;
+	}
+	if (arch_given && arch != case_arch) {
+		if (asprintf(&why, "arch: the case is for %s, the image for %s", guest_arch_name(case_arch),
+			     guest_arch_name(arch)) < 0)
+			*oom = true, why = NULL;
+		return why;
+	}
+	return arch_problem(arch, fw, firmware_given, machine, machine_given, oom);
 }

@@ -14,6 +14,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "runner/image.h"   /* enum guest_arch */
+
 /* The TAP/JUnit "image" column of a run on a case's own guest: "NAME on guest". */
 #define CASE_GUEST_LABEL "guest"
 
@@ -28,10 +30,21 @@ struct case_guest {
 };
 
 /* The guest's fields of a case ("guest", "firmware", "arch" in ROOT), paths relative to
- * DIR. *guest stays NULL when the case names no guest. On -EINVAL *msg (malloc'd) is one
+ * DIR. *guest stays NULL when the case names no guest; *arch is x86_64 when the case names
+ * none (*arch_given false: a flavor's image.json decides). On -EINVAL *msg (malloc'd) is one
  * sentence starting with the field; -ENOMEM otherwise. */
 int case_guest_parse(json_t *root, const char *dir, struct case_guest **guest, enum case_firmware *firmware,
-		     bool *firmware_given, char **msg);
+		     bool *firmware_given, enum guest_arch *arch, bool *arch_given, char **msg);
+/* What a case asks that its architecture cannot give, when both are in the case: aarch64
+ * boots only the "virt" machine and only UEFI (AAVMF: virt's SMBIOS reaches the guest only
+ * through the firmware), and "virt" is no x86_64 machine. The same rules hold for a run
+ * whose architecture comes from the flavor (case_arch_misfit()). *msg as above. */
+int case_arch_fit(enum guest_arch arch, bool arch_given, enum case_firmware fw, bool firmware_given,
+		  const char *machine, bool machine_given, char **msg);
+/* Why a case cannot run on a guest of architecture ARCH (a flavor's), as a sentence
+ * (malloc'd; NULL when it can, or out of memory: *oom is set). Used for explained skips. */
+char *case_arch_misfit(enum guest_arch arch, bool arch_given, enum guest_arch case_arch, enum case_firmware fw,
+		       bool firmware_given, const char *machine, bool machine_given, bool *oom);
 /* Checks one guest given outside a case file (credscope-harness run --guest-*): the same
  * file and format rules; FIELD_PREFIX names the options in *msg ("--guest-"). */
 int case_guest_check(const struct case_guest *g, const char *field_prefix, char **msg);
@@ -47,3 +60,5 @@ const char *case_firmware_name(enum case_firmware fw);
 /* The direct kernel boot words when the guest gives no "append": the console the harness
  * reads the boot phases from. */
 #define CASE_GUEST_DEFAULT_APPEND "console=ttyS0"
+/* ... on aarch64 (virt's PL011 UART). */
+#define CASE_GUEST_DEFAULT_APPEND_AARCH64 "console=ttyAMA0"

@@ -94,6 +94,15 @@ static void from_json(const char *dir, struct guest_image *img)
 	json_t *sv = json_object_get(json_object_get(root, "systemd"), "version");
 	if (json_is_integer(sv) && json_integer_value(sv) > 0 && json_integer_value(sv) < 100000)
 		img->systemd_version = (unsigned)json_integer_value(sv);
+	json_t *av = json_object_get(root, "arch");
+	if (json_is_string(av)) {
+		img->arch_name = strdup(json_string_value(av));
+		img->arch = strcmp(json_string_value(av), "x86_64") == 0	 ? GUEST_ARCH_X86_64
+			    : strcmp(json_string_value(av), "aarch64") == 0 ? GUEST_ARCH_AARCH64
+									     : GUEST_ARCH_OTHER;
+	} else if (av) {
+		img->arch = GUEST_ARCH_OTHER;
+	}
 	drop_word(img->cmdline, "quiet");   /* the harness reads the boot phases from kernel messages */
 	json_decref(root);
 }
@@ -131,8 +140,13 @@ int image_load(const char *image_dir, const char *flavor, struct guest_image *ou
 void image_free(struct guest_image *img)
 {
 	free(img->flavor), free(img->kernel), free(img->initrd), free(img->rootfs), free(img->rootfs_format);
-	free(img->cmdline);
+	free(img->cmdline), free(img->arch_name);
 	memset(img, 0, sizeof *img);
+}
+
+const char *guest_arch_name(enum guest_arch a)
+{
+	return a == GUEST_ARCH_X86_64 ? "x86_64" : a == GUEST_ARCH_AARCH64 ? "aarch64" : NULL;
 }
 
 bool image_flavor_name_ok(const char *flavor)

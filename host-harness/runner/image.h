@@ -4,16 +4,24 @@
 #pragma once
 #include <stdbool.h>
 
+/* The guest's architecture: image.json "arch" ("x86_64" when absent), a case's "arch". */
+enum guest_arch { GUEST_ARCH_X86_64, GUEST_ARCH_AARCH64, GUEST_ARCH_OTHER };
+
 struct guest_image {
 	char *flavor;
 	char *kernel, *initrd, *rootfs, *rootfs_format;
 	char *cmdline;
 	unsigned systemd_version;   /* image.json "systemd": {"version": N}; 0: not known */
+	enum guest_arch arch;       /* image.json "arch"; GUEST_ARCH_OTHER: a name this harness
+	                               does not boot (arch_name says which) */
+	char *arch_name;            /* image.json "arch" as written, or NULL (x86_64) */
 };
 
 /* Returns 0, -ENOENT when the flavor is not built (*why says what is missing), or -errno. */
 int image_load(const char *image_dir, const char *flavor, struct guest_image *out, char **why);
 void image_free(struct guest_image *img);
+/* "x86_64", "aarch64"; NULL for GUEST_ARCH_OTHER. */
+const char *guest_arch_name(enum guest_arch a);
 
 /* A flavor is a plain directory name under the image directory: letters, digits, '.',
  * '_', '-', not starting with '.' or '-' (so never '/', "." or ".."). */

@@ -71,7 +71,7 @@ void run_end(struct run *r)
 /* A case's own guest as the runner's image: its files as named (checked when the case was
  * loaded), direct kernel boot with its "append" (the console the phases are read from
  * when it gives none) or, without a kernel, its disk booted by the firmware. */
-static int guest_image(const struct case_guest *g, struct guest_image *img)
+static int guest_image(const struct case_guest *g, bool aarch64, struct guest_image *img)
 {
 	memset(img, 0, sizeof *img);
 	img->flavor = strdup(CASE_GUEST_LABEL);
@@ -79,12 +79,46 @@ static int guest_image(const struct case_guest *g, struct guest_image *img)
 	img->initrd = g->initrd ? strdup(g->initrd) : NULL;
 	img->rootfs = g->disk ? strdup(g->disk) : NULL;
 	img->rootfs_format = strdup(g->format ? g->format : "raw");
-	img->cmdline = g->kernel ? strdup(g->append ? g->append : CASE_GUEST_DEFAULT_APPEND) : NULL;
+	img->cmdline = g->kernel ? strdup(g->append ? g->append : aarch64 ? CASE_GUEST_DEFAULT_APPEND_AARCH64
+										 : CASE_GUEST_DEFAULT_APPEND)
+				 : NULL;
 	if (!img->flavor || (g->kernel && (!img->kernel || !img->cmdline)) || (g->initrd && !img->initrd) ||
 	    (g->disk && !img->rootfs) || !img->rootfs_format) {
 		image_free(img);
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* The run's architecture and machine, from the flavor's image.json (or the case's own
+ * guest); what the case asks that the architecture cannot give is an explained skip: the
+ * default suite's pc and microvm cases on an aarch64 flavor, an "arch" the flavor is not. */
+static int run_pick_arch(struct run *r)
+{
+	const struct test_case *tc = r->tc;
+	enum guest_arch arch = tc->guest ? tc->arch : r->img.arch;
+	bool oom;
+	char *why = case_arch_misfit(arch, tc->arch_given, tc->arch, tc->firmware, tc->firmware_given, tc->machine,
+				     tc->machine_given, &oom);
+
+	if (oom) {
+		run_diag(r, OUTCOME_ERROR, "out of memory");
+		return -ENOMEM;
+	}
+	if (!why && arch == GUEST_ARCH_AARCH64 && tc->hypervisor != HV_QEMU &&
+	    !(why = strdup("an aarch64 guest boots on QEMU only (qemu-system-aarch64 -M virt)"))) {
+		run_diag(r, OUTCOME_ERROR, "out of memory");
+		return -ENOMEM;
+	}
+	if (why) {
+		r->res->skipped = true;
+		r->res->skip_reason = why;
+		return -ENOENT;
+	}
+	r->aarch64 = arch == GUEST_ARCH_AARCH64;
+	r->machine = r->aarch64 ? "virt" : tc->machine;
+	if (r->aarch64)
+		r->res->accel = "tcg";   /* an aarch64 guest on this x86-64 host: emulated, whatever KVM offers */
 	return 0;
 }
 
@@ -95,7 +129,7 @@ int run_prepare(struct run *r)
 	int x;
 
 	if (r->tc->guest) {
-		if ((x = guest_image(r->tc->guest, &r->img)) < 0) {
+		if ((x = guest_image(r->tc->guest, r->tc->arch == GUEST_ARCH_AARCH64, &r->img)) < 0) {
 			run_diag(r, OUTCOME_ERROR, "out of memory");
 			return x;
 		}
@@ -104,6 +138,8 @@ int run_prepare(struct run *r)
 		r->res->skip_reason = why;
 		return -ENOENT;
 	}
+	if ((x = run_pick_arch(r)) < 0)
+		return x;
 	if ((x = rundir_create(tmp, r->tc->name, &r->dir)) < 0) {
 		run_diag(r, OUTCOME_ERROR, "cannot create a private directory under %s: %s", tmp, strerror(-x));
 		return -EIO;

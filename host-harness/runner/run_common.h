@@ -61,6 +61,9 @@ struct run {
 	const char *transport;        /* "serial" or "vsock" */
 	struct case_view view;
 	struct guest_image img;
+	bool aarch64;                 /* the guest's architecture (the flavor's image.json, or the
+	                                 case's "arch" for its own guest): qemu-system-aarch64 */
+	const char *machine;          /* what the run boots: the case's, or virt on aarch64 */
 	char *dir;                    /* the private 0700 run directory */
 	char *console_path;
 	char *kernel, *vm_log;        /* borrowed by the VM's configuration (hv_config) */

@@ -34,9 +34,12 @@ static const struct run_profile *profile_of(const struct test_case *tc)
 	return tc->hypervisor == HV_CLOUD_HYPERVISOR ? &run_profile_cloud_hypervisor : &run_profile_qemu;
 }
 
-/* The binary the case's hypervisor runs: --qemu, or CREDSCOPE_CLOUD_HYPERVISOR (tests). */
+/* The binary the case's hypervisor runs: --qemu, CREDSCOPE_QEMU_AARCH64 for an aarch64
+ * guest, or CREDSCOPE_CLOUD_HYPERVISOR (tests). */
 static const char *binary_of(const struct run *r)
 {
+	if (r->prof->ops == &qemu_ops && r->aarch64)   /* --qemu is the x86-64 one; NULL: qemu-system-aarch64 */
+		return getenv("CREDSCOPE_QEMU_AARCH64") && *getenv("CREDSCOPE_QEMU_AARCH64") ? getenv("CREDSCOPE_QEMU_AARCH64") : NULL;
 	return r->prof->ops == &qemu_ops ? r->o->qemu_binary : getenv("CREDSCOPE_CLOUD_HYPERVISOR");
 }
 
@@ -131,8 +134,8 @@ static void base_config(const struct run *r, struct hv_config *cfg)
 {
 	*cfg = (struct hv_config){
 		.binary = binary_of(r), .kernel = r->img.kernel, .initrd = r->img.initrd, .rootfs = r->img.rootfs,
-		.rootfs_format = r->img.rootfs_format, .machine = r->tc->machine, .accel = r->res->accel,
-		.uefi = r->tc->firmware == FIRMWARE_UEFI,
+		.rootfs_format = r->img.rootfs_format, .machine = r->machine, .accel = r->res->accel,
+		.aarch64 = r->aarch64, .uefi = r->tc->firmware == FIRMWARE_UEFI || r->aarch64,
 		.memory_mb = r->tc->memory_mb ? r->tc->memory_mb : r->o->memory_mb,
 		/* parallel runs share the image: each boots it pristine, none writes it */
 		.rootfs_readonly = true, .snapshot = true,

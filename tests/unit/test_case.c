@@ -209,7 +209,7 @@ static void test_wrong_types_are_named(void **state)
 	assert_error("{\"name\":\"x\",\"expect\":{\"A\":\"gone\"}}", "expect.A: unknown value \"gone\"");
 	assert_error("{\"name\":\"x\",\"expect_fate\":[{\"name\":\"A\"}]}", "expect_fate[0].fate: missing");
 	assert_error("{\"name\":\"x\",\"timeouts\":{\"verdict\":-1}}", "timeouts.verdict: expected an integer");
-	assert_error("{\"name\":\"x\",\"machine\":\"virt\"}", "machine: unknown value \"virt\"");
+	assert_error("{\"name\":\"x\",\"machine\":\"isapc\"}", "machine: unknown value \"isapc\" (known: q35, pc, microvm, virt)");
 	assert_error("{\"name\":\"x\",\"image\":[]}", "image: an empty list");
 	assert_error("{\"name\":\"x\",\"by_image\":{\"trixie\":{\"strict\":true}}}", "by_image.trixie.strict: unknown field");
 }
@@ -452,7 +452,7 @@ static void test_every_case_parse_error_path_names_its_field_and_frees_all(void 
 		{ "{\"name\":\"x\",\"image\":[\"bookworm\",3]}", "image[1]: expected a string" },
 		{ "{\"name\":\"x\",\"image\":[]}", "image: an empty list" },
 		{ "{\"name\":\"x\",\"image\":\"bookworm\",\"machine\":3}", "machine: expected a string" },
-		{ "{\"name\":\"x\",\"image\":[\"bookworm\"],\"machine\":\"virt\"}", "machine: unknown value" },
+		{ "{\"name\":\"x\",\"image\":[\"bookworm\"],\"machine\":\"isapc\"}", "machine: unknown value" },
 		{ "{\"name\":\"x\",\"machine\":\"pc\",\"hypervisor\":\"xen\"}", "hypervisor: expected" },
 		{ "{\"name\":\"x\",\"machine\":\"pc\",\"credentials\":{}}", "credentials: expected an array" },
 		{ "{\"name\":\"x\",\"credentials\":[{\"name\":\"A\",\"value\":\"1\"},3]}", "credentials[1]: expected an object" },

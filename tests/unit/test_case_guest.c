@@ -195,8 +195,15 @@ static void test_firmware_arch_and_entry_point_values(void **state)
 	assert_refused(f, "{\"name\": \"u\", \"firmware\": \"efi\"}", ": firmware: expected \"bios\"");
 	assert_refused(f, "{\"name\": \"u\", \"firmware\": \"uefi\", \"machine\": \"microvm\"}",
 		       ": firmware: the microvm machine has no UEFI firmware (use q35 or pc)");
-	assert_refused(f, "{\"name\": \"u\", \"arch\": \"aarch64\"}", ": arch: \"aarch64\" is not booted by this harness yet");
-	assert_refused(f, "{\"name\": \"u\", \"arch\": \"riscv64\"}", ": arch: expected \"x86_64\"");
+	assert_refused(f, "{\"name\": \"u\", \"arch\": \"riscv64\"}", ": arch: expected \"x86_64\" or \"aarch64\"");
+	assert_refused(f, "{\"name\": \"u\", \"arch\": \"aarch64\", \"machine\": \"q35\"}",
+		       ": machine: \"q35\" is an x86 machine; an aarch64 guest boots on \"virt\"");
+	assert_refused(f, "{\"name\": \"u\", \"arch\": \"aarch64\", \"firmware\": \"bios\"}",
+		       ": firmware: an aarch64 guest boots UEFI (AAVMF) only");
+	assert_refused(f, "{\"name\": \"u\", \"arch\": \"x86_64\", \"machine\": \"virt\"}",
+		       ": machine: \"virt\" is the aarch64 machine");
+	assert_refused(f, "{\"name\": \"u\", \"machine\": \"virt\", \"firmware\": \"bios\"}",
+		       ": firmware: an aarch64 guest boots UEFI (AAVMF) only");
 	assert_refused(f, "{\"name\": \"u\", \"smbios_entry_point\": \"3.0\"}",
 		       ": smbios_entry_point: unknown value \"3.0\" (known: _SM3_, _SM_, _DMI_, none)");
 	assert_refused(f, "{\"name\": \"u\", \"hypervisor\": \"cloud-hypervisor\", \"firmware\": \"uefi\"}",
@@ -207,7 +214,49 @@ static void test_firmware_arch_and_entry_point_values(void **state)
 	assert_true(tc.firmware_given);
 	assert_null(tc.guest);
 	assert_true(case_runs_on(&tc, "bookworm"));
+	assert_int_equal(tc.arch, GUEST_ARCH_X86_64);
+	assert_true(tc.arch_given);
+	assert_false(tc.machine_given);
 	case_free(&tc);
+	assert_int_equal(parse(f, "{\"name\": \"u\", \"arch\": \"aarch64\", \"firmware\": \"uefi\"}", &tc, NULL), 0);
+	assert_int_equal(tc.arch, GUEST_ARCH_AARCH64);
+	assert_string_equal(tc.machine, "q35");   /* absent: the run boots virt (case_arch_misfit) */
+	assert_false(tc.machine_given);
+	case_free(&tc);
+	assert_int_equal(parse(f, "{\"name\": \"u\", \"machine\": \"virt\"}", &tc, NULL), 0);
+	assert_int_equal(tc.arch, GUEST_ARCH_AARCH64);   /* virt is aarch64's */
+	assert_true(tc.arch_given && tc.machine_given);
+	case_free(&tc);
+	assert_int_equal(parse(f, "{\"name\": \"u\"}", &tc, NULL), 0);
+	assert_false(tc.arch_given);
+	case_free(&tc);
+}
+
+/* A flavor decides the architecture of a case that names none: what the case asks that an
+ * aarch64 flavor cannot give is a sentence (the runner's explained skip), never a boot. */
+static void test_arch_misfit_on_a_flavor(void **state)
+{
+	(void)state;
+	bool oom;
+	char *why;
+
+	/* the default suite's plain cases run on aarch64 as they are */
+	assert_null(case_arch_misfit(GUEST_ARCH_AARCH64, false, GUEST_ARCH_X86_64, FIRMWARE_BIOS, false, "q35", false, &oom));
+	assert_false(oom);
+	assert_null(case_arch_misfit(GUEST_ARCH_X86_64, false, GUEST_ARCH_X86_64, FIRMWARE_BIOS, false, "q35", false, &oom));
+	/* pc.json, microvm.json: an x86 machine */
+	why = case_arch_misfit(GUEST_ARCH_AARCH64, false, GUEST_ARCH_X86_64, FIRMWARE_BIOS, false, "microvm", true, &oom);
+	assert_string_equal(why, "machine: \"microvm\" is an x86 machine; an aarch64 guest boots on \"virt\"");
+	free(why);
+	why = case_arch_misfit(GUEST_ARCH_AARCH64, false, GUEST_ARCH_X86_64, FIRMWARE_BIOS, true, "q35", false, &oom);
+	assert_non_null(strstr(why, "firmware: an aarch64 guest boots UEFI (AAVMF) only"));
+	free(why);
+	why = case_arch_misfit(GUEST_ARCH_X86_64, true, GUEST_ARCH_AARCH64, FIRMWARE_BIOS, false, "virt", true, &oom);
+	assert_string_equal(why, "arch: the case is for aarch64, the image for x86_64");
+	free(why);
+	why = case_arch_misfit(GUEST_ARCH_OTHER, false, GUEST_ARCH_X86_64, FIRMWARE_BIOS, false, "q35", false, &oom);
+	assert_non_null(strstr(why, "does not boot (x86_64 and aarch64 only)"));
+	free(why);
 }
 
 /* credscope-harness run --guest-* --firmware: every case without its own guest takes a
@@ -261,6 +310,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_shapes_that_cannot_boot_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_boot_refuses_what_needs_the_kernel_command_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firmware_arch_and_entry_point_values, setup, teardown),
+		cmocka_unit_test(test_arch_misfit_on_a_flavor),
 		cmocka_unit_test_setup_teardown(test_cli_guest_applies_unless_the_case_names_its_own, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,6 +96,43 @@ static void test_uefi_boots_ovmf_from_pflash_with_a_64_bit_smbios_entry_point(vo
 	qemu_vm_done(&vm);
 }
 
+/* aarch64: qemu-system-aarch64 -M virt (no SMBIOS entry point property there: virt's is
+ * always 3.0), -cpu max with the cheap pointer authentication under TCG, AAVMF as pflash,
+ * virtio over PCI, and the vhost-user vsock device with guest RAM in a shared memfd. */
+static void test_aarch64_boots_virt_with_aavmf_and_vhost_user_vsock(void **state)
+{
+	struct qemu_vm vm;
+	base_vm(&vm);
+	vm.aarch64 = true;
+	vm.firmware_code = "/usr/share/AAVMF/AAVMF_CODE.fd";
+	vm.firmware_vars = "/run/x/AAVMF_VARS.fd";
+	vm.vsock_socket = "/run/x/vsock.sock";
+	vm.expect_disk = "/run/x/expect.img";
+	assert_int_equal(qemu_cmdline_append(&vm, "console=ttyAMA0"), 0);
+	assert_int_equal(qemu_cmdline_machine_quirks(&vm), 0);   /* none on virt */
+	char *s = joined(&vm);
+	assert_string_equal(s, "qemu-system-aarch64 -nodefaults -no-user-config -display none "
+			       "-machine virt,memory-backend=mem -accel tcg -cpu max,pauth-impdef=on "
+			       "-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd "
+			       "-drive if=pflash,format=raw,unit=1,file=/run/x/AAVMF_VARS.fd "
+			       "-m 512 -smp 1 -object memory-backend-memfd,id=mem,size=512M,share=on "
+			       "-kernel /img/vmlinuz -initrd /img/initrd.img -append console=ttyAMA0 "
+			       "-drive file=/img/root,,1.img,format=raw,if=none,id=root -device virtio-blk-pci,drive=root "
+			       "-drive file=/run/x/expect.img,format=raw,if=none,id=expect,readonly=on "
+			       "-device virtio-blk-pci,drive=expect "
+			       "-chardev file,id=console,path=/run/x/console.log -serial chardev:console "
+			       "-chardev socket,id=vsock,path=/run/x/vsock.sock -device vhost-user-vsock-pci,chardev=vsock");
+	free(s);
+	/* a --qemu binary and an explicit machine are taken as given */
+	vm.qemu_binary = "/opt/q/qemu-system-aarch64";
+	vm.vsock_socket = NULL;
+	s = joined(&vm);
+	assert_non_null(strstr(s, "/opt/q/qemu-system-aarch64 -nodefaults"));
+	assert_non_null(strstr(s, " -machine virt -accel tcg -cpu max,pauth-impdef=on "));
+	free(s);
+	qemu_vm_done(&vm);
+}
+
 /* No kernel: the firmware boots the root disk (first in the boot order), and no -append,
  * which QEMU refuses without -kernel; the disk is never written (snapshot=on). */
 static void test_disk_boot_has_no_kernel_and_boots_the_disk_first(void **state)
@@ -270,6 +307,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_q35_command_line_is_exact),
 		cmocka_unit_test(test_uefi_boots_ovmf_from_pflash_with_a_64_bit_smbios_entry_point),
+		cmocka_unit_test(test_aarch64_boots_virt_with_aavmf_and_vhost_user_vsock),
 		cmocka_unit_test(test_disk_boot_has_no_kernel_and_boots_the_disk_first),
 		cmocka_unit_test(test_secret_goes_to_a_memfd_and_never_to_argv),
 		cmocka_unit_test(test_fw_cfg_name_over_55_characters_is_refused),

@@ -955,6 +955,16 @@ static void test_initrd_pid1_import_is_replayed_and_initrd_merged_after_switch_r
 		expect_fates(&p, FATE_IMPORTED, FATE_IMPORTED, FATE_IMPORTED, FATE_IMPORTED);
 		prediction_free(&p);
 	}
+	env.systemd_version = 257;
+	predict(&f.s, &env, &p);
+	assert_string_equal(cand(&p, CRED_SOURCE_SMBIOS, "S")->detail, "written as 6 bytes; imported by systemd 257 in the initrd (PID 1 "
+			    "before switch-root); the store and $CREDENTIALS_DIRECTORY passed over switch-root, and PID 1 "
+			    "after it did not import again");
+	assert_string_equal(cand(&p, CRED_SOURCE_INITRD, "I")->detail, "written as 6 bytes; merged by systemd 257 after switch-root, which "
+			    "found $CREDENTIALS_DIRECTORY set by the initrd's PID 1 and imported nothing else itself");
+	prediction_free(&p);
+	{
+	}
 
 	env.pid1_switched_root = false;   /* no --switched-root: whose import it was is unknown */
 	predict(&f.s, &env, &p);
