@@ -13,7 +13,7 @@
  * argv means the initrd's systemd imported fw_cfg, SMBIOS and the command line before
  * switch-root; the replay is the same (the initrd's systemd is the root's), and the host's
  * PID 1 merges @initrd afterwards with a budget of its own (merge_credentials_trusted()
- * :745-773@254.26, :724-752@257.13 start from a fresh ImportCredentialContext). A preset
+ * :745-776@254.26, :724-755@257.13 start from a fresh ImportCredentialContext). A preset
  * @system without --switched-root: some earlier PID 1 imported, with a version and modules
  * we cannot see: that import is not replayed, only named.
  */

@@ -974,8 +974,8 @@ static void test_initrd_pid1_import_is_replayed_and_initrd_merged_after_switch_r
 	free(f.e.data);
 }
 
-/* merge_credentials_trusted() starts from a fresh ImportCredentialContext (:745-773@254.26,
- * :724-752@257.13): after an initrd's import the 1 MiB the initrd's PID 1 spent does not
+/* merge_credentials_trusted() starts from a fresh ImportCredentialContext (:745-776@254.26,
+ * :724-755@257.13): after an initrd's import the 1 MiB the initrd's PID 1 spent does not
  * count against @initrd; in a one-PID-1 boot it does (import_credentials_trusted()). */
 static void test_initrd_merge_after_switch_root_has_its_own_budget(void **state)
 {
