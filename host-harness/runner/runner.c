@@ -65,7 +65,7 @@ static bool zero_install_preflight(struct run *r)
 		free(why);
 		return false;
 	}
-	if (zi_agent_path(r->o->self_exe, &r->zi_agent, &why) < 0) {
+	if ((r->aarch64 ? zi_agent_path_aarch64 : zi_agent_path)(r->o->self_exe, &r->zi_agent, &why) < 0) {
 		run_diag(r, OUTCOME_ERROR, "%s", why ? why : "zero_install: out of memory");
 		free(why);
 		return false;

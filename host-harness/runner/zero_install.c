@@ -96,9 +96,9 @@ static int static_elf(int fd, const char **what)
 	return 0;
 }
 
-int zi_agent_path(const char *self_exe, char **path, char **error)
+static int agent_path(const char *self_exe, const char *env_name, const char *arch, char **path, char **error)
 {
-	const char *env = getenv(ZI_AGENT_ENV), *what = NULL;
+	const char *env = getenv(env_name), *what = NULL;
 	char *copy = NULL;
 	struct stat st;
 	int fd, r = 0;
@@ -107,7 +107,7 @@ int zi_agent_path(const char *self_exe, char **path, char **error)
 	if (env && *env)
 		*path = strdup(env);
 	else if ((copy = strdup(self_exe ? self_exe : "")) &&
-		 asprintf(path, "%s/../static/x86_64/credscope", dirname(copy)) < 0)
+		 asprintf(path, "%s/../static/%s/credscope", dirname(copy), arch) < 0)
 		*path = NULL;
 	free(copy);
 	if (!*path)
@@ -127,10 +127,20 @@ int zi_agent_path(const char *self_exe, char **path, char **error)
 		close(fd);
 	if (r < 0) {
 		if (asprintf(error, "zero_install: the static agent %s: %s (build it with `make static`, or name one "
-			     "in $" ZI_AGENT_ENV ")", *path, what) < 0)
+			     "in $%s)", *path, what, env_name) < 0)
 			*error = NULL;
 		free(*path);
 		*path = NULL;
 	}
 	return r;
+}
+
+int zi_agent_path(const char *self_exe, char **path, char **error)
+{
+	return agent_path(self_exe, ZI_AGENT_ENV, "x86_64", path, error);
+}
+
+int zi_agent_path_aarch64(const char *self_exe, char **path, char **error)
+{
+	return agent_path(self_exe, ZI_AGENT_ENV "_AARCH64", "aarch64", path, error);
 }

@@ -35,3 +35,6 @@ char *zi_refuse_version(unsigned version, const char *where);
  * ELF file without an interpreter (statically linked: the guest has none of its libraries).
  * 0 and *path (malloc'd), or -errno and *error naming the file and what is wrong. */
 int zi_agent_path(const char *self_exe, char **path, char **error);
+/* The same for an aarch64 guest: $CREDSCOPE_STATIC_AGENT_AARCH64, else
+ * DIR_OF_SELF/../static/aarch64/credscope (make static cross-builds it). */
+int zi_agent_path_aarch64(const char *self_exe, char **path, char **error);
