@@ -52,6 +52,7 @@ struct harness {
 	bool have_cli_guest;
 	enum case_firmware cli_firmware;   /* --firmware, for cases that name none */
 	bool have_cli_firmware;
+	bool zero_install;                 /* --zero-install: every case */
 	char *images[16];
 	size_t n_images;
 	struct test_case *cases;
@@ -94,7 +95,9 @@ void cmd_run_help(FILE *f)
 	      "      --guest-disk PATH     root disk (with --guest-kernel) or a bootable disk (without);\n"
 	      "                            never written: the run boots a throw-away overlay\n"
 	      "      --guest-format F      the disk's format: raw (default) or qcow2\n"
-	      "      --firmware FW         bios (SeaBIOS, default) or uefi (OVMF) for cases that name none\n\n"
+	      "      --firmware FW         bios (SeaBIOS, default) or uefi (OVMF) for cases that name none\n"
+	      "      --zero-install        every case as \"zero_install\": true: the agent's unit by credential\n"
+	      "                            (systemd 256+), the static agent on the disk; nothing installed\n\n"
 	      "Exit status: 0 every case got its expected verdict, 1 some did not, 2 usage or\n"
 	      "environment error (or interrupted), 77 every case was skipped (QEMU or image missing).\n", f);
 }
@@ -119,7 +122,7 @@ static int parse_images(struct harness *h, char *list)
 }
 
 enum { O_TAP = 256, O_JUNIT, O_KEEP, O_IMAGE_DIR, O_IMAGES, O_TRANSPORT, O_ACCEL, O_QEMU, O_LOG_DIR, O_MEMORY, O_SHARD, O_HTML,
-       O_GUEST_KERNEL, O_GUEST_INITRD, O_GUEST_APPEND, O_GUEST_DISK, O_GUEST_FORMAT, O_FIRMWARE };
+       O_GUEST_KERNEL, O_GUEST_INITRD, O_GUEST_APPEND, O_GUEST_DISK, O_GUEST_FORMAT, O_FIRMWARE, O_ZERO_INSTALL };
 
 /* --guest-*: paths as given (relative to the working directory), text copied; checked
  * together once every option is read (check_cli_guest()). */
@@ -164,6 +167,7 @@ static int parse_args(struct harness *h, int argc, char **argv)
 		{ "guest-kernel", required_argument, NULL, O_GUEST_KERNEL }, { "guest-initrd", required_argument, NULL, O_GUEST_INITRD },
 		{ "guest-append", required_argument, NULL, O_GUEST_APPEND }, { "guest-disk", required_argument, NULL, O_GUEST_DISK },
 		{ "guest-format", required_argument, NULL, O_GUEST_FORMAT }, { "firmware", required_argument, NULL, O_FIRMWARE },
+		{ "zero-install", no_argument, NULL, O_ZERO_INSTALL },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
 	int c;
 	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
@@ -201,6 +205,7 @@ static int parse_args(struct harness *h, int argc, char **argv)
 			h->cli_firmware = strcmp(optarg, "uefi") == 0 ? FIRMWARE_UEFI : FIRMWARE_BIOS;
 			h->have_cli_firmware = true;
 			break;
+		case O_ZERO_INSTALL: h->zero_install = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -266,7 +271,7 @@ static int check_flavors(const struct harness *h)
 	return r;
 }
 
-/* --guest-* and --firmware apply to every case that does not name its own. */
+/* --guest-* and --firmware apply to every case that does not name its own; --zero-install to every case. */
 static int use_cli_guest(struct harness *h)
 {
 	char *err = NULL;
@@ -275,6 +280,8 @@ static int use_cli_guest(struct harness *h)
 	for (size_t i = 0; i < h->n_cases && r == 0 && (h->have_cli_guest || h->have_cli_firmware); i++)
 		r = case_use_guest(&h->cases[i], h->have_cli_guest ? &h->cli_guest : NULL,
 				   h->have_cli_firmware ? &h->cli_firmware : NULL, &err);
+	for (size_t i = 0; i < h->n_cases && r == 0 && h->zero_install; i++)
+		r = case_use_zero_install(&h->cases[i], &err);
 	if (r < 0)
 		fprintf(stderr, "credscope-harness: %s\n", err ? err : "out of memory");
 	free(err);

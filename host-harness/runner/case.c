@@ -620,12 +620,8 @@ static int parse_smbios_entry(struct pctx *p, json_t *root, struct test_case *tc
 
 /* "zero_install": true: the harness sends the agent's unit as systemd.extra-unit credentials
  * by SMBIOS and the static agent on the disk (runner/zero_install.h); QEMU with SMBIOS only. */
-static int parse_zero_install(struct pctx *p, json_t *root, struct test_case *tc)
+static int zero_install_fits(struct pctx *p, const struct test_case *tc)
 {
-	int r = get_bool(p, root, "zero_install", &tc->zero_install);
-
-	if (r < 0 || !tc->zero_install)
-		return r;
 	if (tc->hypervisor != HV_QEMU)
 		return fail(p, "zero_install: QEMU only (the unit goes by SMBIOS and the agent on a disk; the "
 			    "cloud-hypervisor runner does neither)");
@@ -636,6 +632,25 @@ static int parse_zero_install(struct pctx *p, json_t *root, struct test_case *tc
 		if (strcmp(tc->creds[i].name, ZI_UNIT_CRED) == 0 || strcmp(tc->creds[i].name, ZI_DROPIN_CRED) == 0)
 			return fail(p, "credentials: %s is the name zero_install sends itself", tc->creds[i].name);
 	return 0;
+}
+
+static int parse_zero_install(struct pctx *p, json_t *root, struct test_case *tc)
+{
+	int r = get_bool(p, root, "zero_install", &tc->zero_install);
+
+	return r < 0 || !tc->zero_install ? r : zero_install_fits(p, tc);
+}
+
+int case_use_zero_install(struct test_case *tc, char **error)
+{
+	struct pctx p = { .path = tc->path, .error = error };
+	int r;
+
+	if (error)
+		*error = NULL;
+	if ((r = zero_install_fits(&p, tc)) == 0)
+		tc->zero_install = true;
+	return r;
 }
 
 static int parse_root(struct pctx *p, json_t *root, struct test_case *tc)

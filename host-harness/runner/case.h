@@ -138,6 +138,9 @@ void case_free(struct test_case *tc);
  * names the case file and what of it cannot run on that guest. */
 int case_use_guest(struct test_case *tc, const struct case_guest *guest, const enum case_firmware *firmware,
 		   char **error);
+/* `run --zero-install`: TC as if it said "zero_install": true; the error names the case file
+ * and why it cannot (cloud-hypervisor, microvm, a credential by the names it sends). */
+int case_use_zero_install(struct test_case *tc, char **error);
 bool case_runs_on(const struct test_case *tc, const char *image);
 int case_view(const struct test_case *tc, const char *image, struct case_view *out);
 void case_view_free(struct case_view *v);

@@ -92,6 +92,29 @@ static void test_field_refusals_name_the_field_and_the_way_out(void **state)
 	assert_refused(f, "{\"name\": \"z\", \"timeouts\": {\"zero_install\": 1}}", "timeouts.zero_install: unknown field");
 }
 
+/* run --zero-install: the same checks, naming the case file */
+static void test_cli_option_applies_the_same_checks(void **state)
+{
+	struct fixture *f = *state;
+	static const char ok[] = "{\"name\": \"z\"}", micro[] = "{\"name\": \"z\", \"machine\": \"microvm\"}";
+	struct test_case tc;
+	char *err = NULL;
+
+	assert_int_equal(case_parse(ok, strlen(ok), f->case_path, &tc, &err), 0);
+	assert_int_equal(case_use_zero_install(&tc, &err), 0);
+	assert_null(err);
+	assert_true(tc.zero_install);
+	case_free(&tc);
+	assert_int_equal(case_parse(micro, strlen(micro), f->case_path, &tc, &err), 0);
+	assert_int_equal(case_use_zero_install(&tc, &err), -EINVAL);
+	assert_non_null(err);
+	assert_non_null(strstr(err, f->case_path));
+	assert_non_null(strstr(err, "zero_install: microvm has no SMBIOS"));
+	assert_false(tc.zero_install);
+	free(err);
+	case_free(&tc);
+}
+
 static void test_version_rule_is_256_and_says_which_route_to_take(void **state)
 {
 	(void)state;
@@ -252,6 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_field_parses_and_defaults_to_false, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_field_refusals_name_the_field_and_the_way_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cli_option_applies_the_same_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_rule_is_256_and_says_which_route_to_take, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unit_text_runs_the_disk_agent_to_the_given_destination, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_must_be_a_static_executable, setup, teardown),
