@@ -139,8 +139,11 @@ integration: all
 
 # The VM tests boot these flavors; `make check` builds (or confirms up to date, by input
 # hash) their images as a step of its own, before the tests, and says so.
-CHECK_FLAVORS ?= bookworm bookworm-backports trixie forky
-images-for-check: $(B)/static/x86_64/credscope
+# trixie-arm64 is the aarch64 guest (tests/integration/aarch64.test): its tree is built in
+# the image-trees stage with the others (mmdebstrap under qemu-user-static), its agent is
+# the cross-built static one.
+CHECK_FLAVORS ?= bookworm bookworm-backports trixie forky trixie-arm64
+images-for-check: $(B)/static/x86_64/credscope $(if $(filter %-arm64,$(CHECK_FLAVORS)),$(B)/static/aarch64/credscope)
 	@echo "== images: make check boots $(CHECK_FLAVORS) (vm-images/out/); building what is missing or stale"
 	@vm-images/build $(CHECK_FLAVORS) || echo "== images: vm-images/build failed (see above); the VM tests will say which image is missing"
 
@@ -153,14 +156,14 @@ check:
 	@$(MAKE) --no-print-directory check-run
 
 # check-run: every stage of the check as its own job, CHECK_JOBS at once (one per core,
-# fewer when memory is short: tests/check-jobs), each as soon as what it needs is there:
-#   image-trees (mmdebstrap, mostly the mirror and dpkg) from the start;
-#   build (all, the unit, ASan and fuzz binaries, the static x86_64 agent) from the start;
-#   unit, unit-asan, fuzz and the integration tests that boot no VM after the build;
-#   images (the agent packed into the trees) after the build and the trees;
-#   the VM tests after the images, the longest first (CHECK_LONG_FIRST).
+# fewer when memory is short: tests/check-jobs), each as soon as what it needs is there,
+# the critical path first (tests/check-run says which and why):
+#   image-trees (mmdebstrap, needs no agent) and build (all, the unit, ASan and fuzz
+#   binaries, the static x86_64 agent) from the start; images (the agent packed into the
+#   trees) after both; the VM tests after the images, longest first (CHECK_LONG_FIRST);
+#   unit, unit-asan, fuzz and the tests that boot no VM after the build, in between.
 # Each stage's wall and CPU seconds go to build/stages.txt (tests/timed); every VM boot
-# (any qemu-system-* with a -kernel under this make) to build/boots.txt (boot-census);
+# (any qemu-system-* with a -kernel under the check) to build/boots.txt (boot-census);
 # tests/summarize prints both as a table at the end.
 CHECK_JOBS ?= $(shell tests/check-jobs)
 INT_NAMES := $(basename $(notdir $(wildcard tests/integration/*.test)))
@@ -168,45 +171,21 @@ INT_NAMES := $(basename $(notdir $(wildcard tests/integration/*.test)))
 # the vsock tests' library) wait for the images stage; the others start after the build
 INT_IMAGE_NAMES := $(basename $(notdir $(shell grep -lE 'harness-env\.sh|vm-images|IMGDIR|vsock-lib\.sh' tests/integration/*.test 2>/dev/null)))
 CHECK_LONG_FIRST := harness-suite deb-install differential harness-failures image-smoke build-deps \
-	harness-signals harness-serial harness-canary harness-canary-fail html-report faults static
+	harness-signals harness-serial harness-canary harness-canary-fail html-report layers static faults
 INT_ORDER := $(filter $(INT_NAMES),$(CHECK_LONG_FIRST)) $(filter-out $(CHECK_LONG_FIRST),$(INT_NAMES))
-CHECK_STAGES := $(addprefix check-int-,$(filter $(INT_IMAGE_NAMES),$(INT_ORDER))) \
-	$(addprefix check-int-,$(filter-out $(INT_IMAGE_NAMES),$(INT_ORDER))) \
-	check-unit check-unit-asan check-fuzz
-.PHONY: check-build check-stages check-census check-trees check-images check-unit check-unit-asan check-fuzz
+# CPU-heavy tests that boot no VM and time nothing run at a lower priority: what they need
+# of the cores goes first to the package trees and the VMs, the check's critical path
+CHECK_NICE := deb-install build-deps static
 
 check-run:
 	@mkdir -p $(B); rm -f $(B)/results.txt $(B)/boots.txt; [ ! -f $(B)/stages.txt ] || sed -i '/^deps /!d' $(B)/stages.txt
 	@echo "== check: $(CHECK_JOBS) stages at once ($$(nproc) cores, $$(awk '/^MemAvailable:/ { printf "%.1f", $$2 / 1048576 }' /proc/meminfo) GiB available)"
-	@date +%s.%N > $(B)/check-start
-	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -Otarget check-stages; rc=$$?; \
-		[ ! -f $(B)/boot-census.pid ] || { kill $$(cat $(B)/boot-census.pid) 2>/dev/null; sleep 0.3; rm -f $(B)/boot-census.pid; }; \
+	@CHECK_BUILD="all $(UNIT_STD) $(UNIT_ASAN) $(FUZZ_BINS) $(B)/static/x86_64/credscope" \
+		CHECK_UNIT="$(UNIT_STD)" CHECK_ASAN="$(UNIT_ASAN)" CHECK_FUZZ="$(FUZZ_BINS)" FUZZ_SECONDS="$(FUZZ_SECONDS)" \
+		CHECK_VM_TESTS="$(filter $(INT_IMAGE_NAMES),$(INT_ORDER))" \
+		CHECK_OTHER_TESTS="$(filter-out $(INT_IMAGE_NAMES),$(INT_ORDER))" \
+		CHECK_NICE="$(CHECK_NICE)" CHECK_FLAVORS="$(CHECK_FLAVORS)" tests/check-run $(CHECK_JOBS); rc=$$?; \
 		CHECK_VM_TESTS="$(INT_IMAGE_NAMES)" tests/summarize $(B)/results.txt; exit $$rc
-
-check-stages: $(CHECK_STAGES)
-check-build:
-	+@tests/timed build $(MAKE) --no-print-directory all $(UNIT_STD) $(UNIT_ASAN) $(FUZZ_BINS) $(B)/static/x86_64/credscope
-check-trees:
-	@tests/timed image-trees vm-images/build --trees $(CHECK_FLAVORS) || echo "== image-trees: failed (see above); the images stage tries again"
-# counts the boots of everything this make starts (its parent's pid is this make)
-check-census: check-build
-	@$(B)/bin/boot-census $(B)/boots.txt $$PPID < /dev/null > /dev/null 2>&1 & echo $$! > $(B)/boot-census.pid
-check-images: check-build check-trees check-census
-	+@tests/timed images $(MAKE) --no-print-directory images-for-check
-check-unit: check-build
-	@tests/timed unit tests/run-unit std $(UNIT_STD)
-check-unit-asan: check-build
-	@tests/timed unit-asan tests/run-unit asan $(UNIT_ASAN)
-check-fuzz: check-build
-	@tests/timed fuzz tests/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
-$(addprefix check-int-,$(INT_IMAGE_NAMES)): check-images
-# CPU-heavy tests that boot no VM and time nothing run at a lower priority: what they need
-# of the cores goes first to the package trees and the VMs, the check's critical path
-CHECK_NICE := deb-install build-deps static
-# each test runs as it would alone: without this make's MAKEFLAGS (-k, -O, its job server)
-check-int-%: check-build
-	@$(if $(filter $*,$(CHECK_NICE)),nice -n 10) env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-		tests/timed int-$* tests/run-integration $*
 
 # `make soak N=20`: the VM suite (harness-suite.test's cases, -j2) N times in a row on the
 # flavors in SOAK_IMAGES; one line per run, then the flaky cases (passed in some runs and
@@ -226,8 +205,26 @@ differential: all $(B)/static/x86_64/credscope
 	@vm-images/build $(DIFF_FLAVORS)
 	@tests/differential --min 1500 $(DIFF_FLAVORS)
 
-images: $(B)/static/x86_64/credscope
+images: $(B)/static/x86_64/credscope $(if $(filter %-arm64,$(FLAVOR)),$(B)/static/aarch64/credscope)
 	@vm-images/build $(if $(FLAVOR),$(FLAVOR),bookworm trixie bookworm-backports forky)
+
+# `make check-aarch64`: the default suite (tests/integration/cases/*.json) on the aarch64
+# flavor trixie-arm64 (qemu-system-aarch64 -M virt, TCG, AAVMF), -j2, TAP with each run's
+# SMBIOS entry point; the x86-only machine cases (pc, microvm) are explained skips.
+# `make check` boots one aarch64 case (tests/integration/aarch64.test).
+AARCH64_FLAVOR ?= trixie-arm64
+.PHONY: check-aarch64 check-aarch64-run
+check-aarch64:
+	@ci/ensure-deps check-aarch64
+	@$(MAKE) --no-print-directory check-aarch64-run
+check-aarch64-run: all $(B)/static/aarch64/credscope
+	@vm-images/build $(AARCH64_FLAVOR)
+	@mkdir -p $(B); start=$$(date +%s); \
+		$(B)/bin/credscope-harness run -j2 --accel tcg --tap --junit $(B)/aarch64-suite.xml --log-dir $(B)/aarch64-logs \
+		--image-dir vm-images/out --images $(AARCH64_FLAVOR) tests/integration/cases/*.json > $(B)/aarch64-suite.tap; \
+		rc=$$?; cat $(B)/aarch64-suite.tap; \
+		echo "check-aarch64: default suite on $(AARCH64_FLAVOR) in $$(( $$(date +%s) - start )) s, harness exit $$rc"; \
+		[ $$rc -eq 0 ] && ! grep -q '^not ok' $(B)/aarch64-suite.tap
 
 demo:
 	@ci/ensure-deps demo
