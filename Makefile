@@ -139,8 +139,11 @@ integration: all
 
 # The VM tests boot these flavors; `make check` builds (or confirms up to date, by input
 # hash) their images as a step of its own, before the tests, and says so.
-CHECK_FLAVORS ?= bookworm bookworm-backports trixie forky
-images-for-check: $(B)/static/x86_64/credscope
+# trixie-arm64 is the aarch64 guest (tests/integration/aarch64.test): its tree is built in
+# the image-trees stage with the others (mmdebstrap under qemu-user-static), its agent is
+# the cross-built static one.
+CHECK_FLAVORS ?= bookworm bookworm-backports trixie forky trixie-arm64
+images-for-check: $(B)/static/x86_64/credscope $(if $(filter %-arm64,$(CHECK_FLAVORS)),$(B)/static/aarch64/credscope)
 	@echo "== images: make check boots $(CHECK_FLAVORS) (vm-images/out/); building what is missing or stale"
 	@vm-images/build $(CHECK_FLAVORS) || echo "== images: vm-images/build failed (see above); the VM tests will say which image is missing"
 
@@ -202,8 +205,26 @@ differential: all $(B)/static/x86_64/credscope
 	@vm-images/build $(DIFF_FLAVORS)
 	@tests/differential --min 1500 $(DIFF_FLAVORS)
 
-images: $(B)/static/x86_64/credscope
+images: $(B)/static/x86_64/credscope $(if $(filter %-arm64,$(FLAVOR)),$(B)/static/aarch64/credscope)
 	@vm-images/build $(if $(FLAVOR),$(FLAVOR),bookworm trixie bookworm-backports forky)
+
+# `make check-aarch64`: the default suite (tests/integration/cases/*.json) on the aarch64
+# flavor trixie-arm64 (qemu-system-aarch64 -M virt, TCG, AAVMF), -j2, TAP with each run's
+# SMBIOS entry point; the x86-only machine cases (pc, microvm) are explained skips.
+# `make check` boots one aarch64 case (tests/integration/aarch64.test).
+AARCH64_FLAVOR ?= trixie-arm64
+.PHONY: check-aarch64 check-aarch64-run
+check-aarch64:
+	@ci/ensure-deps check-aarch64
+	@$(MAKE) --no-print-directory check-aarch64-run
+check-aarch64-run: all $(B)/static/aarch64/credscope
+	@vm-images/build $(AARCH64_FLAVOR)
+	@mkdir -p $(B); start=$$(date +%s); \
+		$(B)/bin/credscope-harness run -j2 --accel tcg --tap --junit $(B)/aarch64-suite.xml --log-dir $(B)/aarch64-logs \
+		--image-dir vm-images/out --images $(AARCH64_FLAVOR) tests/integration/cases/*.json > $(B)/aarch64-suite.tap; \
+		rc=$$?; cat $(B)/aarch64-suite.tap; \
+		echo "check-aarch64: default suite on $(AARCH64_FLAVOR) in $$(( $$(date +%s) - start )) s, harness exit $$rc"; \
+		[ $$rc -eq 0 ] && ! grep -q '^not ok' $(B)/aarch64-suite.tap
 
 demo:
 	@ci/ensure-deps demo
