@@ -305,7 +305,9 @@ int pid1_check_run(const struct prediction *p, const struct kmsg_log *log, const
 	out->complete = judge_complete(c.rel, log, cmdline, out->why, sizeof out->why);
 	if (p->env.credentials_dir_preset || !c.rel->has_import) {
 		out->lines = count_lines(log);
-		snprintf(out->why, sizeof out->why, "%s", p->env.credentials_dir_preset ?
+		snprintf(out->why, sizeof out->why, "%s", import_env_initrd_pid1(&p->env) ?
+			 "not compared: the initrd's PID 1 imported before switch-root, and both PID 1s log "
+			 "their credentials" : p->env.credentials_dir_preset ?
 			 "not compared: $CREDENTIALS_DIRECTORY was preset, so an earlier PID 1 imported" :
 			 "not compared: this systemd has no credential import");
 		return 0;
