@@ -94,6 +94,9 @@ static void from_json(const char *dir, struct guest_image *img)
 	json_t *sv = json_object_get(json_object_get(root, "systemd"), "version");
 	if (json_is_integer(sv) && json_integer_value(sv) > 0 && json_integer_value(sv) < 100000)
 		img->systemd_version = (unsigned)json_integer_value(sv);
+	json_t *cv = json_object_get(root, "cases_as");
+	if (json_is_string(cv) && image_flavor_name_ok(json_string_value(cv)))
+		img->cases_as = strdup(json_string_value(cv));
 	json_t *av = json_object_get(root, "arch");
 	if (json_is_string(av)) {
 		img->arch_name = strdup(json_string_value(av));
@@ -140,7 +143,7 @@ int image_load(const char *image_dir, const char *flavor, struct guest_image *ou
 void image_free(struct guest_image *img)
 {
 	free(img->flavor), free(img->kernel), free(img->initrd), free(img->rootfs), free(img->rootfs_format);
-	free(img->cmdline), free(img->arch_name);
+	free(img->cmdline), free(img->arch_name), free(img->cases_as);
 	memset(img, 0, sizeof *img);
 }
 

@@ -15,6 +15,9 @@ struct guest_image {
 	enum guest_arch arch;       /* image.json "arch"; GUEST_ARCH_OTHER: a name this harness
 	                               does not boot (arch_name says which) */
 	char *arch_name;            /* image.json "arch" as written, or NULL (x86_64) */
+	char *cases_as;             /* image.json "cases_as": the flavor whose "by_image" entries
+	                               a case without one for this flavor takes (trixie-arm64:
+	                               "trixie", the same systemd), or NULL */
 };
 
 /* Returns 0, -ENOENT when the flavor is not built (*why says what is missing), or -errno. */

@@ -90,6 +90,34 @@ static int guest_image(const struct case_guest *g, bool aarch64, struct guest_im
 	return 0;
 }
 
+static bool has_override(const struct test_case *tc, const char *image)
+{
+	for (size_t i = 0; i < tc->n_overrides; i++)
+		if (strcmp(tc->overrides[i].image, image) == 0)
+			return true;
+	return false;
+}
+
+/* A flavor whose image.json says "cases_as": F (trixie-arm64: trixie) takes F's "by_image"
+ * entry when the case has none of its own: the same systemd behaves the same on another
+ * architecture, and a case need not name a flavor that may not be built (a by_image key
+ * must be). The view keeps the flavor's own name. */
+static int view_as(struct run *r)
+{
+	const char *image = r->view.image;
+
+	if (!r->img.cases_as || has_override(r->tc, image) || !has_override(r->tc, r->img.cases_as))
+		return 0;
+	case_view_free(&r->view);
+	if (case_view(r->tc, r->img.cases_as, &r->view) < 0) {
+		run_diag(r, OUTCOME_ERROR, "out of memory");
+		return -ENOMEM;
+	}
+	r->view.image = image;
+	r->res->expected = r->view.outcome;
+	return 0;
+}
+
 /* The run's architecture and machine, from the flavor's image.json (or the case's own
  * guest); what the case asks that the architecture cannot give is an explained skip: the
  * default suite's pc and microvm cases on an aarch64 flavor, an "arch" the flavor is not. */
@@ -98,6 +126,7 @@ static int run_pick_arch(struct run *r)
 	const struct test_case *tc = r->tc;
 	enum guest_arch arch = tc->guest ? tc->arch : r->img.arch;
 	bool oom;
+	int x;
 	char *why = case_arch_misfit(arch, tc->arch_given, tc->arch, tc->firmware, tc->firmware_given, tc->machine,
 				     tc->machine_given, &oom);
 
@@ -115,6 +144,8 @@ static int run_pick_arch(struct run *r)
 		r->res->skip_reason = why;
 		return -ENOENT;
 	}
+	if ((x = view_as(r)) < 0)
+		return x;
 	r->aarch64 = arch == GUEST_ARCH_AARCH64;
 	r->machine = r->aarch64 ? "virt" : tc->machine;
 	if (r->aarch64)
