@@ -162,7 +162,7 @@ check:
 # fewer when memory is short: tests/check-jobs), each as soon as what it needs is there,
 # the critical path first (tests/check-run says which and why):
 #   image-trees (mmdebstrap, needs no agent) and build (all, the unit, ASan and fuzz
-#   binaries, the static x86_64 agent) from the start; images (the agent packed into the
+#   binaries, the static x86_64 agent and, with an arm64 flavor, the aarch64 one) from the start; images (the agent packed into the
 #   trees) after both; the VM tests after the images, longest first (CHECK_LONG_FIRST);
 #   unit, unit-asan, fuzz and the tests that boot no VM after the build, in between.
 # Each stage's wall and CPU seconds go to build/stages.txt (tests/timed); every VM boot
@@ -183,7 +183,7 @@ CHECK_NICE := deb-install build-deps static
 check-run:
 	@mkdir -p $(B); rm -f $(B)/results.txt $(B)/boots.txt; [ ! -f $(B)/stages.txt ] || sed -i '/^deps /!d' $(B)/stages.txt
 	@echo "== check: $(CHECK_JOBS) stages at once ($$(nproc) cores, $$(awk '/^MemAvailable:/ { printf "%.1f", $$2 / 1048576 }' /proc/meminfo) GiB available)"
-	@CHECK_BUILD="all $(UNIT_STD) $(UNIT_ASAN) $(FUZZ_BINS) $(B)/static/x86_64/credscope" \
+	@CHECK_BUILD="all $(UNIT_STD) $(UNIT_ASAN) $(FUZZ_BINS) $(B)/static/x86_64/credscope $(if $(filter %-arm64,$(CHECK_FLAVORS)),$(B)/static/aarch64/credscope)" \
 		CHECK_UNIT="$(UNIT_STD)" CHECK_ASAN="$(UNIT_ASAN)" CHECK_FUZZ="$(FUZZ_BINS)" FUZZ_SECONDS="$(FUZZ_SECONDS)" \
 		CHECK_VM_TESTS="$(filter $(INT_IMAGE_NAMES),$(INT_ORDER))" \
 		CHECK_OTHER_TESTS="$(filter-out $(INT_IMAGE_NAMES),$(INT_ORDER))" \
