@@ -371,9 +371,12 @@ int pid1_expect_lines(const struct prediction *p, struct pid1_expect **out, size
 	*n = 0;
 	if (!rel->has_import || p->env.credentials_dir_preset)
 		return 0;
-	if (p->skip_reason)   /* what is left: systemd.import_credentials=no (gates.c) */
-		r = p->env.import_disabled ? expect_add(&l, PID1_LINE_IMPORT_DISABLED, NULL, NULL, NULL, 0,
-						       strlen(format_of(PID1_LINE_IMPORT_DISABLED)->head)) : 0;
+	/* what is left: systemd.import_credentials=no (gates.c); after a systemd initrd both PID 1s
+	 * read it and log the notice (import_credentials() runs again after switch-root:
+	 * early_skip_setup_check() :3013@257.13), seen on trixie-initrd */
+	for (int k = 0; r == 0 && p->skip_reason && p->env.import_disabled && k < (p->env.pid1_switched_root ? 2 : 1); k++)
+		r = expect_add(&l, PID1_LINE_IMPORT_DISABLED, NULL, NULL, NULL, 0,
+			       strlen(format_of(PID1_LINE_IMPORT_DISABLED)->head));
 	for (size_t i = 0; r == 0 && !p->skip_reason && i < p->n_cands; i++)
 		r = expect_drop(&l, &p->cands[i], rel);
 	if (r == 0 && !p->skip_reason && rel->logs_received_credentials)

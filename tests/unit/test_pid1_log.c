@@ -250,6 +250,27 @@ static void test_each_warned_drop_and_the_report_lines_are_expected_in_order(voi
 	pid1_expect_free(e, n);
 }
 
+/* systemd.import_credentials=no: one notice, two when a systemd initrd ran first (its PID 1
+ * and the one after switch-root both read the word). */
+static void test_import_disabled_is_one_notice_per_pid1(void **state)
+{
+	struct prediction p = { .env.systemd_version = 257, .env.import_disabled = true,
+				.skip_reason = (char *) "systemd.import_credentials=no is set" };
+	struct pid1_expect *e;
+	size_t n;
+
+	assert_int_equal(pid1_expect_lines(&p, &e, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(e[0].kind, PID1_LINE_IMPORT_DISABLED);
+	pid1_expect_free(e, n);
+	p.env.pid1_switched_root = true;
+	assert_int_equal(pid1_expect_lines(&p, &e, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(e[0].kind, PID1_LINE_IMPORT_DISABLED);
+	assert_int_equal(e[1].kind, PID1_LINE_IMPORT_DISABLED);
+	pid1_expect_free(e, n);
+}
+
 /* A line longer than /dev/kmsg takes closes it for PID 1: what follows is not required. */
 static void test_a_line_too_long_for_kmsg_ends_what_is_required(void **state)
 {
@@ -585,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_escaping_is_undone_except_nul),
 		cmocka_unit_test(test_every_import_line_is_recognised_with_its_name),
 		cmocka_unit_test(test_each_warned_drop_and_the_report_lines_are_expected_in_order),
+		cmocka_unit_test(test_import_disabled_is_one_notice_per_pid1),
 		cmocka_unit_test(test_a_line_too_long_for_kmsg_ends_what_is_required),
 		cmocka_unit_test(test_a_full_store_and_pid1s_own_lines_agree),
 		cmocka_unit_test(test_b_pid1_counting_one_fewer_is_a_model_disagreement_naming_both),
