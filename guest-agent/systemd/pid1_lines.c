@@ -377,8 +377,12 @@ int pid1_expect_lines(const struct prediction *p, struct pid1_expect **out, size
 	for (int k = 0; r == 0 && p->skip_reason && p->env.import_disabled && k < (p->env.pid1_switched_root ? 2 : 1); k++)
 		r = expect_add(&l, PID1_LINE_IMPORT_DISABLED, NULL, NULL, NULL, 0,
 			       strlen(format_of(PID1_LINE_IMPORT_DISABLED)->head));
-	for (size_t i = 0; r == 0 && !p->skip_reason && i < p->n_cands; i++)
-		r = expect_drop(&l, &p->cands[i], rel);
+	/* --switched-root and no preset variable: the initrd's PID 1 ran the same import first and
+	 * created nothing (else it would have set $CREDENTIALS_DIRECTORY), logging the same drops;
+	 * its report is at debug level then (report_credentials(), no directory) */
+	for (int k = 0; k < (p->env.pid1_switched_root ? 2 : 1); k++)
+		for (size_t i = 0; r == 0 && !p->skip_reason && i < p->n_cands; i++)
+			r = expect_drop(&l, &p->cands[i], rel);
 	if (r == 0 && !p->skip_reason && rel->logs_received_credentials)
 		r = expect_report(&l, p);
 	if (r < 0) {

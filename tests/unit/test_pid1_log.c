@@ -271,6 +271,22 @@ static void test_import_disabled_is_one_notice_per_pid1(void **state)
 	pid1_expect_free(e, n);
 }
 
+/* After a systemd initrd that imported nothing (no preset variable), its PID 1 logged the same
+ * drops as the one after switch-root, which then imported and reported. */
+static void test_initrd_that_imported_nothing_logged_the_drops_too(void **state)
+{
+	struct cred_candidate c[] = { cand(CRED_SOURCE_SMBIOS, "bad/name", FATE_DROPPED_INVALID_NAME) };
+	struct prediction p = { .env.systemd_version = 257, .env.pid1_switched_root = true, .cands = c, .n_cands = 1 };
+	struct pid1_expect *e;
+	size_t n;
+
+	assert_int_equal(pid1_expect_lines(&p, &e, &n), 0);
+	assert_int_equal(n, 2);   /* nothing imported: both reports are debug lines */
+	assert_int_equal(e[0].kind, PID1_LINE_SMBIOS_BAD_NAME);
+	assert_int_equal(e[1].kind, PID1_LINE_SMBIOS_BAD_NAME);
+	pid1_expect_free(e, n);
+}
+
 /* A line longer than /dev/kmsg takes closes it for PID 1: what follows is not required. */
 static void test_a_line_too_long_for_kmsg_ends_what_is_required(void **state)
 {
@@ -607,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_every_import_line_is_recognised_with_its_name),
 		cmocka_unit_test(test_each_warned_drop_and_the_report_lines_are_expected_in_order),
 		cmocka_unit_test(test_import_disabled_is_one_notice_per_pid1),
+		cmocka_unit_test(test_initrd_that_imported_nothing_logged_the_drops_too),
 		cmocka_unit_test(test_a_line_too_long_for_kmsg_ends_what_is_required),
 		cmocka_unit_test(test_a_full_store_and_pid1s_own_lines_agree),
 		cmocka_unit_test(test_b_pid1_counting_one_fewer_is_a_model_disagreement_naming_both),
