@@ -224,26 +224,38 @@ static int pid1_pidns_init(const char *root)
 	return strcmp(link, "pid:[4026531836]") == 0;
 }
 
-static int load_pid1_environ(const char *root, struct import_env *env, struct container_facts *cf, char **error)
+/* A /proc/1 file that may be out of reach (sandboxes restrict /proc even for root): 1 with
+ * *DATA (malloc'd) and *LEN, 0 when it is missing or unreadable (EACCES, EPERM), or -errno
+ * with *error set for any other failure. */
+static int read_pid1_file(const char *root, const char *rel, uint8_t **data, size_t *len, char **error)
 {
-	char *path = root_join(root, "/proc/1/environ");
-	bool set = false;
-	uint8_t *data;
-	size_t len;
+	char *path = root_join(root, rel);
 	int r;
 
 	if (!path)
 		return -ENOMEM;
-	r = file_read_bounded(AT_FDCWD, path, SOURCE_READ_MAX, &data, &len);
-	if (r < 0 && r != -ENOENT && r != -ENOTDIR && r != -EACCES && r != -EPERM)
-		read_error(error, path, r);
-	free(path);
-	/* Unreadable (sandboxes restrict /proc even for root): the rest of the picture is still worth
-	 * having; container detection says $container is unknown (virt.h), nothing is guessed. */
-	cf->view.pid1_environ_readable = r == 0;
+	r = file_read_bounded(AT_FDCWD, path, SOURCE_READ_MAX, data, len);
 	if (r == -ENOENT || r == -ENOTDIR || r == -EACCES || r == -EPERM)
-		return 0;
-	if (r < 0)
+		r = 0;
+	else if (r < 0)
+		read_error(error, path, r);
+	else
+		r = 1;
+	free(path);
+	return r;
+}
+
+static int load_pid1_environ(const char *root, struct import_env *env, struct container_facts *cf, char **error)
+{
+	bool set = false;
+	uint8_t *data;
+	size_t len;
+	int r = read_pid1_file(root, "/proc/1/environ", &data, &len, error);
+
+	/* Unreadable: the rest of the picture is still worth having; container detection says
+	 * $container is unknown (virt.h), nothing is guessed. */
+	cf->view.pid1_environ_readable = r == 1;
+	if (r <= 0)
 		return r;
 	scan_pid1_environ((const char *) data, len, env, cf->container, sizeof cf->container, &set);
 	cf->view.pid1_container = set ? cf->container : NULL;
@@ -257,24 +269,12 @@ static int load_pid1_environ(const char *root, struct import_env *env, struct co
  * (early_skip_setup_check() :2674@252.39, :2834@254.26, :3013@257.13). */
 static int load_pid1_argv(const char *root, struct import_env *env, char **error)
 {
-	char *path = root_join(root, "/proc/1/cmdline");
 	uint8_t *data;
 	size_t len;
-	int r;
+	int r = read_pid1_file(root, "/proc/1/cmdline", &data, &len, error);
 
-	if (!path)
-		return -ENOMEM;
-	r = file_read_bounded(AT_FDCWD, path, SOURCE_READ_MAX, &data, &len);
-	if (r == -ENOENT || r == -ENOTDIR || r == -EACCES || r == -EPERM) {
-		free(path);
-		return 0;   /* unknown: no initrd import is assumed */
-	}
-	if (r < 0) {
-		read_error(error, path, r);
-		free(path);
-		return r;
-	}
-	free(path);
+	if (r <= 0)
+		return r;   /* unknown (0): no initrd import is assumed */
 	for (size_t i = 0; i < len; i += strnlen((const char *) data + i, len - i) + 1)
 		if (len - i >= 16 && memcmp(data + i, "--switched-root", 16) == 0)
 			env->pid1_switched_root = true;
