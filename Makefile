@@ -14,6 +14,7 @@ PREFIX       ?= /usr/local
 BINDIR       ?= $(PREFIX)/bin
 MANDIR       ?= $(PREFIX)/share/man
 UNITDIR      ?= $(PREFIX)/lib/systemd/system
+GENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 DESTDIR      ?=
 CC           ?= cc
 CLANG        ?= clang
@@ -240,12 +241,14 @@ bench: all
 
 # ---- install -------------------------------------------------------------------
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(GENERATORDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
 	for u in $(wildcard guest-agent/units/*); do \
 		sed 's|@BINDIR@|$(BINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	# the agent as a systemd generator: the verdict right after PID 1's import (credscope(1))
+	ln -sfn $(BINDIR)/credscope $(DESTDIR)$(GENERATORDIR)/credscope-generator
 
 # ---- static agent: make static -------------------------------------------------
 # One statically linked agent per architecture, nothing needed at run time (for guests

@@ -2,6 +2,7 @@
 #include "check.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "boot_verdict.h"
 #include "explain.h"
+#include "fileio.h"
 #include "output.h"
 #include "parse.h"
+#include "report.h"
+#include "smbios.h"
+#include "strutil.h"
 #include "transport.h"
 
 static int set_error(struct check *c, int r, char *message)
@@ -83,6 +89,23 @@ static void note_timing(const struct cli_ctx *ctx, struct check *c)
 	}
 }
 
+int check_generator_verdict(const struct cli_ctx *ctx, struct boot_verdict *bv)
+{
+	char *error = NULL;
+	int r = boot_verdict_load(ctx->root, bv, &error);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "credscope: %s; checking again\n", error ? error : strerror(-r));
+		free(error);
+		return 0;
+	}
+	printf("credscope-generator reached this verdict while PID 1 started (%s):\n", bv->path);
+	fputs(bv->text, stdout);
+	fflush(stdout);
+	return 1;
+}
+
 int check_run(const struct cli_ctx *ctx, const struct manifest_opts *o, struct check *c)
 {
 	int r;
@@ -122,6 +145,11 @@ void check_free(struct check *c)
 
 void check_print(const struct check *c, bool color)
 {
+	check_fprint(stdout, stderr, c, color);
+}
+
+void check_fprint(FILE *out, FILE *err, const struct check *c, bool color)
+{
 	static const char *const headers[] = { "STATUS", "NAME", "KIND", "RULE", "FINDING" };
 	struct table *t = table_new(5, headers);
 	for (size_t i = 0; t && i < c->result.n_findings; i++) {
@@ -134,29 +162,73 @@ void check_print(const struct check *c, bool color)
 	}
 	char note[200], line[400];
 	if (c->error)
-		fprintf(stderr, "credscope: %s\n", c->error);
+		fprintf(err, "credscope: %s\n", c->error);
 	if (c->have_snapshot && explain_model_note(&c->snap.pred, note, sizeof note))
-		printf("The %s.\n", note);
+		fprintf(out, "The %s.\n", note);
 	if (c->have_snapshot)
-		printf("%s\n", pid1_check_summary(&c->snap.pid1, line, sizeof line));
+		fprintf(out, "%s\n", pid1_check_summary(&c->snap.pid1, line, sizeof line));
 	if (c->verdict_ms > 0 && c->import_ms > 0)
-		printf("Timing: PID 1 imported the credentials %lld.%03lld s after boot (%s), the verdict came at "
+		fprintf(out, "Timing: PID 1 imported the credentials %lld.%03lld s after boot (%s), the verdict came at "
 		       "%lld.%03lld s, %.2fx that.\n", c->import_ms / 1000, c->import_ms % 1000, c->import_from,
 		       c->verdict_ms / 1000, c->verdict_ms % 1000, (double)c->verdict_ms / (double)c->import_ms);
 	else if (c->verdict_ms > 0)
-		printf("Timing: the verdict came %lld.%03lld s after boot.\n", c->verdict_ms / 1000, c->verdict_ms % 1000);
+		fprintf(out, "Timing: the verdict came %lld.%03lld s after boot.\n", c->verdict_ms / 1000, c->verdict_ms % 1000);
 	if (t && table_rows(t))
-		table_print(t, stdout, color);
+		table_print(t, out, color);
 	else if (c->verdict == VERDICT_PASS)
-		printf("All %zu expected credentials verified.\n", c->manifest.n_entries);
+		fprintf(out, "All %zu expected credentials verified.\n", c->manifest.n_entries);
 	table_free(t);
-	check_print_verdict(c);
+	check_fprint_verdict(out, c);
 }
 
 void check_print_verdict(const struct check *c)
 {
-	printf("CREDSCOPE-VERDICT: %s %zu findings\n", verdict_name(c->verdict), c->result.n_findings);
-	fflush(stdout);
+	check_fprint_verdict(stdout, c);
+}
+
+void check_fprint_verdict(FILE *out, const struct check *c)
+{
+	fprintf(out, "CREDSCOPE-VERDICT: %s %zu findings\n", verdict_name(c->verdict), c->result.n_findings);
+	fflush(out);
+}
+
+/* The SMBIOS entry point the kernel found (ROOT/sys/firmware/dmi/tables/smbios_entry_point,
+ * parsed by smbios.h) for the report's "smbios": "none" and "" when there is none or it is
+ * not valid. UEFI firmware publishes the 64-bit 3.0 one, SeaBIOS under QEMU 7.2 the 2.x one. */
+static void smbios_entry(const char *root, const char **anchor, char *version, size_t n)
+{
+	static const char *const anchors[] = { [SMBIOS_EP_NONE] = "none", [SMBIOS_EP_21] = "_SM_",
+					       [SMBIOS_EP_LEGACY] = "_DMI_", [SMBIOS_EP_30] = "_SM3_" };
+	char *path = root_join(root, "/sys/firmware/dmi/tables/smbios_entry_point");
+	struct smbios_entry_point ep = { .kind = SMBIOS_EP_NONE };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	*anchor = "none";
+	snprintf(version, n, "%s", "");
+	if (path && file_read_bounded(AT_FDCWD, path, 64, &buf, &len) == 0 &&
+	    smbios_parse_entry_point(buf, len, &ep, NULL) == 0 && ep.kind <= SMBIOS_EP_30) {
+		*anchor = anchors[ep.kind];
+		smbios_entry_point_version(&ep, version, n);
+	}
+	free(buf);
+	free(path);
+}
+
+char *check_report_dump(const struct cli_ctx *ctx, const struct check *c)
+{
+	const char *anchor;
+	char version[32];
+	smbios_entry(ctx->root, &anchor, version, sizeof version);
+	struct report_input in = {
+		.pred = c->have_snapshot ? &c->snap.pred : NULL, .store = &c->snap.store,
+		.pid1 = c->have_snapshot ? &c->snap.pid1 : NULL,
+		.manifest = c->have_manifest ? &c->manifest : NULL, .manifest_source = c->bytes.source,
+		.manifest_sha256 = c->bytes.source ? c->manifest_sha256 : NULL,
+		.result = &c->result, .verdict = c->verdict, .kernel = c->snap.kernel, .error = c->error,
+		.smbios_anchor = anchor, .smbios_version = version,
+	};
+	return report_dump(&in);
 }
 
 /* Parses the options verify and report share; returns 0, 1 for --help, or 2 (usage). */
@@ -167,6 +239,7 @@ int parse_manifest_opts(int argc, char **argv, struct manifest_opts *o, const ch
 		{ "manifest", required_argument, NULL, 'm' },
 		{ "manifest-label", required_argument, NULL, 'l' },
 		{ "wait-label", required_argument, NULL, 'w' },
+		{ "generator-verdict", no_argument, NULL, 'g' },
 		{ "to", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -183,6 +256,7 @@ int parse_manifest_opts(int argc, char **argv, struct manifest_opts *o, const ch
 			if (parse_uint(optarg, 0, 3600, &o->wait_seconds) < 0)
 				goto usage;
 			break;
+		case 'g': o->generator_verdict = true; break;
 		case 't':
 			if (!to)
 				goto usage;

@@ -16,3 +16,4 @@ int cmd_list(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_explain(const struct cli_ctx *ctx, int argc, char **argv);
 int cmd_report(const struct cli_ctx *ctx, int argc, char **argv);
+int cmd_generator(const struct cli_ctx *ctx, int argc, char **argv);

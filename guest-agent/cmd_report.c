@@ -19,36 +19,16 @@ static void report_help(void)
 {
 	printf("Usage: credscope [GLOBAL OPTIONS] report [--to vsock:CID:PORT | --to serial:NAME]\n"
 	       "                 [--timeout SECONDS] [--manifest FILE | --manifest-label LABEL]\n"
-	       "                 [--wait-label SECONDS]\n\n"
+	       "                 [--wait-label SECONDS] [--generator-verdict]\n\n"
 	       "Runs verify and sends the report (JSON, docs/report.md) to the host, then prints the\n"
 	       "host's acknowledgement. Without --to, the destination is credscope.report= on the\n"
 	       "kernel command line. The connection is retried with backoff until --timeout\n"
-	       "(default 30 s), which also bounds the wait for the acknowledgement.\n\n"
+	       "(default 30 s), which also bounds the wait for the acknowledgement. With\n"
+	       "--generator-verdict, sends the report credscope-generator kept at this boot\n"
+	       "(/run/credscope/report.json) when there is one, instead of checking again (not with\n"
+	       "--manifest or --manifest-label).\n\n"
 	       "Exit status: the verdict's (0 pass, 1 fail, 2 error), or 2 if the report could not\n"
 	       "be delivered.\n");
-}
-
-/* The SMBIOS entry point the kernel found (ROOT/sys/firmware/dmi/tables/smbios_entry_point,
- * parsed by smbios.h) for the report's "smbios": "none" and "" when there is none or it is
- * not valid. UEFI firmware publishes the 64-bit 3.0 one, SeaBIOS under QEMU 7.2 the 2.x one. */
-static void smbios_entry(const char *root, const char **anchor, char *version, size_t n)
-{
-	static const char *const anchors[] = { [SMBIOS_EP_NONE] = "none", [SMBIOS_EP_21] = "_SM_",
-					       [SMBIOS_EP_LEGACY] = "_DMI_", [SMBIOS_EP_30] = "_SM3_" };
-	char *path = root_join(root, "/sys/firmware/dmi/tables/smbios_entry_point");
-	struct smbios_entry_point ep = { .kind = SMBIOS_EP_NONE };
-	uint8_t *buf = NULL;
-	size_t len = 0;
-
-	*anchor = "none";
-	snprintf(version, n, "%s", "");
-	if (path && file_read_bounded(AT_FDCWD, path, 64, &buf, &len) == 0 &&
-	    smbios_parse_entry_point(buf, len, &ep, NULL) == 0 && ep.kind <= SMBIOS_EP_30) {
-		*anchor = anchors[ep.kind];
-		smbios_entry_point_version(&ep, version, n);
-	}
-	free(buf);
-	free(path);
 }
 
 /* Connects, sends, reads the ack; prints the outcome. Returns 0 when acknowledged "ok". */
@@ -101,20 +81,18 @@ int cmd_report(const struct cli_ctx *ctx, int argc, char **argv)
 		free(from_cmdline);
 		return 2;
 	}
+	struct boot_verdict bv;
+	if (o.generator_verdict && !o.file && !o.label && check_generator_verdict(ctx, &bv) == 1) {
+		int status = bv.status;
+		if (deliver(ctx, to, &d, bv.report, timeout_s) < 0)
+			status = 2;
+		boot_verdict_free(&bv);
+		free(from_cmdline);
+		return status;
+	}
 	int status = check_run(ctx, &o, &c);
 	check_print(&c, ctx->color);
-	const char *anchor;
-	char version[32];
-	smbios_entry(ctx->root, &anchor, version, sizeof version);
-	struct report_input in = {
-		.pred = c.have_snapshot ? &c.snap.pred : NULL, .store = &c.snap.store,
-		.pid1 = c.have_snapshot ? &c.snap.pid1 : NULL,
-		.manifest = c.have_manifest ? &c.manifest : NULL, .manifest_source = c.bytes.source,
-		.manifest_sha256 = c.bytes.source ? c.manifest_sha256 : NULL,
-		.result = &c.result, .verdict = c.verdict, .kernel = c.snap.kernel, .error = c.error,
-		.smbios_anchor = anchor, .smbios_version = version,
-	};
-	char *json = report_dump(&in);
+	char *json = check_report_dump(ctx, &c);
 	if (!json || deliver(ctx, to, &d, json, timeout_s) < 0)
 		status = 2;
 	free(json);

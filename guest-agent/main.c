@@ -21,6 +21,7 @@ static const struct {
 	{ "verify", cmd_verify, "compare with the expectations (manifest); exit 0/1/2" },
 	{ "explain", cmd_explain, "the whole path of one credential, and one sentence why" },
 	{ "report", cmd_report, "verify, and send the report to the host over vsock or serial" },
+	{ "generator", cmd_generator, "verify while PID 1 starts (as a systemd generator); keep the verdict" },
 };
 
 static void help(FILE *f)
@@ -29,7 +30,7 @@ static void help(FILE *f)
 		"Proves that the systemd credentials a hypervisor passed arrived in this guest.\n\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nOptions:\n"
 		"  --root DIR             read sys/, proc/ and run/ under DIR instead of /\n"
 		"  --json                 machine-readable output (docs/json-agent.md)\n"
@@ -59,6 +60,13 @@ int main(int argc, char **argv)
 	struct cli_ctx ctx = { .root = "/", .color = color_wanted() };
 	int c;
 	json_seed_nonblocking();   /* before any JSON: never wait for the kernel's random pool */
+	/* installed as /usr/lib/systemd/system-generators/credscope-generator (a symbolic link):
+	 * PID 1 passes its three generator directories and nothing else */
+	const char *base = argv[0] ? strrchr(argv[0], '/') : NULL;
+	if (argv[0] && strcmp(base ? base + 1 : argv[0], "credscope-generator") == 0) {
+		ctx.color = false;
+		return cmd_generator(&ctx, argc, argv);
+	}
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {

@@ -112,6 +112,15 @@ in
     # initrd imports no SMBIOS credentials (and, if it imported others, stage 2 does not retry).
     boot.initrd.availableKernelModules = [ "dmi_sysfs" ];
 
+    # The agent as a systemd generator (credscope(1) GENERATOR): with the manifest in the QEMU
+    # fw_cfg entry opt/io.credscope/manifest it reaches the verdict right after PID 1's import,
+    # before any unit, and the units below print or send that verdict (--generator-verdict).
+    # A script, because PID 1 passes a generator only its three directories and the agent
+    # needs --systemd-version here.
+    systemd.generators.credscope-generator = "${pkgs.writeShellScript "credscope-generator" ''
+      exec ${credscope} generator "$@"
+    ''}";
+
     systemd.services.credscope-verify = {
       description = "credscope: verify imported systemd credentials";
       documentation = [ "man:credscope(1)" ];
@@ -121,7 +130,7 @@ in
       # with credscope.report= the report unit gives (and sends) the verdict
       unitConfig = commonUnit // failureUnit // { ConditionKernelCommandLine = "!credscope.report"; };
       serviceConfig = commonService // {
-        ExecStart = "${credscope} verify${manifestArgs} --wait-label ${toString cfg.waitLabel}";
+        ExecStart = "${credscope} verify --generator-verdict${manifestArgs} --wait-label ${toString cfg.waitLabel}";
       };
     };
 
@@ -135,7 +144,7 @@ in
         ConditionKernelCommandLine = "credscope.report";
       };
       serviceConfig = commonService // {
-        ExecStart = "${credscope} report${manifestArgs} --wait-label ${toString cfg.waitLabel}";
+        ExecStart = "${credscope} report --generator-verdict${manifestArgs} --wait-label ${toString cfg.waitLabel}";
       };
     };
   };

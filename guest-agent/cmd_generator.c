@@ -1,0 +1,205 @@
+/* cmd_generator: credscope as a systemd generator (credscope-generator(8)): the verdict while
+ * PID 1 starts, right after its credential import and before it loads a single unit.
+ *
+ * PID 1 imports credentials in its start-up (import_credentials() from initialize_runtime())
+ * and only then runs the generators (manager_startup() -> manager_run_generators()), with
+ * /run writable (src/core/main.c and src/core/manager.c, 252 to 262; docs/systemd-versions.md
+ * §8). Everything `verify` reads is there by then: the store, /proc/cmdline, SMBIOS in sysfs,
+ * PID 1's log lines in the kernel log, and the fw_cfg manifest (qemu_fw_cfg is in the images'
+ * initrd). A generator must not wait: only a manifest that needs no waiting is used (the
+ * fw_cfg entry); with the expectations disk, credscope-verify.service checks as before.
+ *
+ * What it does: the verdict, kept in /run/credscope (boot_verdict.h) for the units, which
+ * print or send it with --generator-verdict instead of checking again; and at most ten lines
+ * in the kernel log (the console), ending with the CREDSCOPE-VERDICT line. It exits 0 after
+ * any verdict: a generator's status only tells PID 1 whether the generator itself worked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot_verdict.h"
+#include "check.h"
+#include "cli.h"
+#include "manifest.h"
+#include "strutil.h"
+#include "transport.h"
+
+/* /dev/kmsg takes at most ten writes in five seconds from one open file unless booted with
+ * printk.devkmsg=on (the kernel's devkmsg_write() ratelimit): ten lines, then the rest only
+ * in the files. */
+#define KMSG_LINES 10
+
+static void generator_help(void)
+{
+	printf("Usage: credscope [--root DIR] generator [NORMAL_DIR EARLY_DIR LATE_DIR]\n"
+	       "       /usr/lib/systemd/system-generators/credscope-generator NORMAL_DIR EARLY_DIR LATE_DIR\n\n"
+	       "Run by systemd as a generator, right after PID 1 imported the credentials: verifies\n"
+	       "them against the manifest in the QEMU fw_cfg entry opt/io.credscope/manifest and keeps\n"
+	       "the verdict in /run/credscope/ (verdict.txt, report.json) for credscope-verify.service\n"
+	       "and credscope-report.service (--generator-verdict). Up to ten lines, the last the\n"
+	       "CREDSCOPE-VERDICT line, go to the kernel log (with --root: to stdout). Writes no units.\n\n"
+	       "Does nothing when: not PID 1's system generator run (SYSTEMD_SCOPE), in the initrd,\n"
+	       "credscope.manifest-label= is on the kernel command line, there is no fw_cfg manifest,\n"
+	       "or this boot already has a verdict (daemon-reload runs generators again).\n\n"
+	       "Exit status: 0, also after a fail or error verdict; 1 if the verdict could not be kept.\n");
+}
+
+/* One kernel log record "<PRIO>credscope[PID]: LINE" per line (stdout under --root). */
+struct kmsg_out {
+	FILE *f;
+	int fd;
+	unsigned written;
+};
+
+static void kmsg_open(const char *root, struct kmsg_out *k)
+{
+	struct stat st;
+	k->f = NULL, k->fd = -1, k->written = 0;
+	if (strcmp(root, "/")) {
+		k->f = stdout;
+		return;
+	}
+	k->fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (k->fd >= 0 && (fstat(k->fd, &st) < 0 || !S_ISCHR(st.st_mode))) {
+		close(k->fd);
+		k->fd = -1;
+	}
+}
+
+static void kmsg_line(struct kmsg_out *k, int prio, const char *line, size_t len)
+{
+	char buf[1024];
+	if (k->written >= KMSG_LINES || (k->fd < 0 && !k->f))
+		return;
+	int n = snprintf(buf, sizeof buf, "<%d>credscope[%d]: %.*s\n", prio, (int)getpid(), (int)len, line);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1, buf[n - 1] = '\n';
+	k->written++;
+	if (k->f)
+		fwrite(buf, 1, (size_t)n, k->f);
+	else
+		(void)!write(k->fd, buf, (size_t)n);
+}
+
+static void kmsg_close(struct kmsg_out *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	if (k->f)
+		fflush(k->f);
+}
+
+/* The text's lines to the kernel log: all of them when they fit, else the first ones, a line
+ * that says where the rest is, and the verdict line (always last). Failures at LOG_ERR (3,
+ * shown on the console even with "quiet"), a pass at LOG_NOTICE, the rest at LOG_INFO. */
+static void log_verdict(struct kmsg_out *k, const char *text, int status)
+{
+	size_t lines = 0;
+	for (const char *p = text; *p; p++)
+		lines += *p == '\n';
+	const char *verdict = strstr(text, "CREDSCOPE-VERDICT: ");
+	size_t shown = 0, limit = lines <= KMSG_LINES ? lines : KMSG_LINES - 2;
+	for (const char *p = text; *p && shown < limit;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (p != verdict) {
+			kmsg_line(k, strncmp(p, "FAIL ", 5) == 0 ? 3 : 6, p, len);
+			shown++;
+		}
+		p += len + (nl != NULL);
+	}
+	if (lines > KMSG_LINES) {
+		char more[160];
+		int n = snprintf(more, sizeof more, "(%zu more lines: credscope-verify.service prints them all; "
+				 "they are in " BOOT_VERDICT_DIR "/verdict.txt)", lines - 1 - shown);
+		kmsg_line(k, 6, more, (size_t)n);
+	}
+	if (verdict)
+		kmsg_line(k, status == 0 ? 5 : 3, verdict, strcspn(verdict, "\n"));
+}
+
+/* Why the generator steps aside, or NULL when it verifies. */
+static const char *skip_reason(const char *root)
+{
+	const char *scope = getenv("SYSTEMD_SCOPE");
+	if (scope && strcmp(scope, "system"))
+		return "not the system manager";
+	const char *initrd = getenv("SYSTEMD_IN_INITRD");
+	char *release = root_join(root, "/etc/initrd-release");
+	bool in_initrd = (initrd && strcmp(initrd, "1") == 0) || (release && access(release, F_OK) == 0);
+	free(release);
+	if (in_initrd)
+		return "in the initrd: the verdict comes after the switch to the real root";
+	char *label = cmdline_value(root, "credscope.manifest-label");
+	bool labelled = label != NULL;
+	free(label);
+	if (labelled)
+		return "credscope.manifest-label= asks for the expectations disk, which credscope-verify.service "
+		       "waits for";
+	if (boot_verdict_exists(root))
+		return "this boot has its verdict already";
+	char *fw_cfg = root_join(root, MANIFEST_FW_CFG_RAW);
+	bool have = fw_cfg && access(fw_cfg, F_OK) == 0;
+	free(fw_cfg);
+	if (!have)
+		return "no manifest in fw_cfg (" MANIFEST_FW_CFG_ENTRY "): credscope-verify.service checks later";
+	return NULL;
+}
+
+int cmd_generator(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		generator_help();
+		return 0;
+	}
+	if (argc != 1 && argc != 4) {
+		fprintf(stderr, "credscope generator: takes no arguments or systemd's three generator directories; "
+			"see credscope generator --help\n");
+		return 2;
+	}
+	struct kmsg_out k;
+	kmsg_open(ctx->root, &k);
+	const char *why = skip_reason(ctx->root);
+	if (why) {
+		kmsg_line(&k, 7, why, strlen(why));   /* LOG_DEBUG: in the journal, not on the console */
+		kmsg_close(&k);
+		return 0;
+	}
+
+	struct manifest_opts o = { 0 };
+	struct check c;
+	int status = check_run(ctx, &o, &c);
+	char *text = NULL, *error = NULL;
+	size_t text_len = 0;
+	FILE *mem = open_memstream(&text, &text_len);
+	if (mem) {
+		check_fprint(mem, mem, &c, false);
+		if (fclose(mem) != 0) {
+			free(text);
+			text = NULL;
+		}
+	}
+	char *report = check_report_dump(ctx, &c);
+	check_free(&c);
+	int r = text && report ? boot_verdict_save(ctx->root, text, report, &error) : -ENOMEM;
+	if (r < 0) {
+		char line[600];
+		int n = snprintf(line, sizeof line, "the verdict (%s) could not be kept, the units check again: %s",
+				 status == 0 ? "pass" : status == 1 ? "fail" : "error",
+				 error ? error : "out of memory");
+		kmsg_line(&k, 3, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	}
+	if (text)
+		log_verdict(&k, text, status);
+	kmsg_close(&k);
+	free(error);
+	free(report);
+	free(text);
+	return r < 0 ? 1 : 0;
+}
