@@ -15,6 +15,7 @@
 
 #define TEXT_FILE "verdict.txt"
 #define REPORT_FILE "report.json"
+#define DELIVERED_FILE "delivered.txt"
 
 static int fail(char **error, int r, const char *what, const char *path)
 {
@@ -31,6 +32,8 @@ static int open_dir(const char *dir, bool create)
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
+
+static int read_text(int dirfd, const char *name, size_t max, char **out, size_t *len);
 
 /* NAME in DIRFD: written as NAME.new (0600), then renamed over NAME. */
 static int write_file(int dirfd, const char *name, const char *data)
@@ -74,6 +77,46 @@ int boot_verdict_save(const char *root, const char *text, const char *report, ch
 	}
 	free(dir);
 	return r;
+}
+
+int boot_verdict_save_delivery(const char *root, const char *to, const char *status, const char *message,
+			       char **error)
+{
+	char *dir = root_join(root, BOOT_VERDICT_DIR);
+	char *ets = text_escape(to), *est = text_escape(status), *em = text_escape(message ? message : "");
+	char *text = ets && est && em ? strprintf("%s\n%s\n%s\n", ets, est, em) : NULL;
+	int r = -ENOMEM;
+	if (dir && text) {
+		int dfd = open_dir(dir, false);
+		r = dfd < 0 ? dfd : write_file(dfd, DELIVERED_FILE, text);
+		if (dfd >= 0)
+			close(dfd);
+	}
+	if (r < 0) {
+		char *path = dir ? strprintf("%s/%s", dir, DELIVERED_FILE) : NULL;
+		fail(error, r, "cannot write", path ? path : DELIVERED_FILE);
+		free(path);
+	}
+	free(text);
+	free(ets), free(est), free(em);
+	free(dir);
+	return r;
+}
+
+/* delivered.txt's three lines into BV; a missing file is no delivery, a malformed one too */
+static void load_delivery(int dirfd, struct boot_verdict *bv)
+{
+	char *text = NULL;
+	if (read_text(dirfd, DELIVERED_FILE, 16384, &text, NULL) < 0)
+		return;
+	char *save = NULL, *to = strtok_r(text, "\n", &save), *status = strtok_r(NULL, "\n", &save);
+	char *message = strtok_r(NULL, "\n", &save);
+	if (to && status) {
+		bv->delivered_to = strdup(to);
+		bv->ack_status = strdup(status);
+		bv->ack_message = message ? strdup(message) : NULL;
+	}
+	free(text);
 }
 
 bool boot_verdict_exists(const char *root)
@@ -160,6 +203,8 @@ int boot_verdict_load(const char *root, struct boot_verdict *bv, char **error)
 	const char *name = TEXT_FILE;
 	if (r == 0)
 		name = REPORT_FILE, r = read_text(dfd, REPORT_FILE, FRAME_MAX, &bv->report, &bv->report_len);
+	if (r == 0)
+		load_delivery(dfd, bv);
 	close(dfd);
 	if (r == 0 && (bv->status = boot_verdict_status(bv->text)) < 0)
 		name = TEXT_FILE, r = -EBADMSG;
@@ -180,5 +225,8 @@ void boot_verdict_free(struct boot_verdict *bv)
 	free(bv->text);
 	free(bv->report);
 	free(bv->path);
+	free(bv->delivered_to);
+	free(bv->ack_status);
+	free(bv->ack_message);
 	memset(bv, 0, sizeof *bv);
 }

@@ -5,6 +5,8 @@
  * `credscope report` sends it (docs/report.md), and verdict.txt, the verdict as `credscope
  * verify` prints it, ending with its CREDSCOPE-VERDICT line. Each is written to a temporary
  * name and renamed; verdict.txt goes last, so its presence means both are complete.
+ * A third, delivered.txt, says that the generator also sent the report and what the host
+ * answered: three lines, the destination, the ack's status and its message (may be empty).
  */
 #pragma once
 #include <stdbool.h>
@@ -18,10 +20,17 @@ struct boot_verdict {
 	size_t report_len;
 	int status;          /* from the text's CREDSCOPE-VERDICT line: 0 pass, 1 fail, 2 error */
 	char *path;          /* ROOT/run/credscope/verdict.txt, for messages */
+	/* delivered.txt, when the generator sent the report itself: the destination, the
+	 * host's ack status and message (escaped, text_escape()); NULL when it did not */
+	char *delivered_to, *ack_status, *ack_message;
 };
 
 /* Saves both files. Returns 0 or -errno with *error set (one sentence naming the file). */
 int boot_verdict_save(const char *root, const char *text, const char *report, char **error);
+/* Records that the report went to TO and the host answered STATUS [MESSAGE] (host text:
+ * escaped here). Returns 0 or -errno with *error set. */
+int boot_verdict_save_delivery(const char *root, const char *to, const char *status, const char *message,
+			       char **error);
 /* true when this boot already has one (the generator runs again at every daemon-reload). */
 bool boot_verdict_exists(const char *root);
 /* Loads it: 0, -ENOENT when there is none, other -errno with *error set. */

@@ -10,9 +10,12 @@
  * fw_cfg entry); with the expectations disk, credscope-verify.service checks as before.
  *
  * What it does: the verdict, kept in /run/credscope (boot_verdict.h) for the units, which
- * print or send it with --generator-verdict instead of checking again; and at most ten lines
- * in the kernel log (the console), ending with the CREDSCOPE-VERDICT line. It exits 0 after
- * any verdict: a generator's status only tells PID 1 whether the generator itself worked. */
+ * print or send it with --generator-verdict instead of checking again; at most ten lines in
+ * the kernel log (the console): the verdict's, ending with the CREDSCOPE-VERDICT line, and one
+ * about the report, which it sends itself when the host answers at once (the images' initrd
+ * loads the vsock driver), so that a host waiting for it can stop the VM before PID 1 has
+ * loaded a unit. It exits 0 after any verdict: a generator's status only tells PID 1 whether
+ * the generator itself worked. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +35,11 @@
  * printk.devkmsg=on (the kernel's devkmsg_write() ratelimit): ten lines, then the rest only
  * in the files. */
 #define KMSG_LINES 10
+/* The report's early delivery: the kernel's wait for the host's answer to the connection,
+ * and then for its ack. PID 1 waits for its generators, so both are short; when either runs
+ * out, credscope-report.service sends the report with its own retries. */
+#define DELIVERY_CONNECT_MS 1000
+#define DELIVERY_ACK_MS 3000
 
 static void generator_help(void)
 {
@@ -40,11 +48,14 @@ static void generator_help(void)
 	       "Run by systemd as a generator, right after PID 1 imported the credentials: verifies\n"
 	       "them against the manifest in the QEMU fw_cfg entry opt/io.credscope/manifest and keeps\n"
 	       "the verdict in /run/credscope/ (verdict.txt, report.json) for credscope-verify.service\n"
-	       "and credscope-report.service (--generator-verdict). Up to ten lines, the last the\n"
-	       "CREDSCOPE-VERDICT line, go to the kernel log (with --root: to stdout). Writes no units.\n\n"
+	       "and credscope-report.service (--generator-verdict). With credscope.report= on the\n"
+	       "kernel command line, one attempt to send the report now (delivered.txt); otherwise\n"
+	       "credscope-report.service sends it. Up to ten lines go to the kernel log: the verdict's,\n"
+	       "then the report's (with --root: to stdout). Writes no units.\n\n"
 	       "Does nothing when: not PID 1's system generator run (SYSTEMD_SCOPE), in the initrd,\n"
-	       "credscope.manifest-label= is on the kernel command line, there is no fw_cfg manifest,\n"
-	       "or this boot already has a verdict (daemon-reload runs generators again).\n\n"
+	       "credscope.generator=no or credscope.manifest-label= is on the kernel command line,\n"
+	       "there is no fw_cfg manifest, or this boot already has a verdict (daemon-reload runs\n"
+	       "generators again).\n\n"
 	       "Exit status: 0, also after a fail or error verdict; 1 if the verdict could not be kept.\n");
 }
 
@@ -104,7 +115,8 @@ static void log_verdict(struct kmsg_out *k, const char *text, int status)
 	for (const char *p = text; *p; p++)
 		lines += *p == '\n';
 	const char *verdict = strstr(text, "CREDSCOPE-VERDICT: ");
-	size_t shown = 0, limit = lines <= KMSG_LINES ? lines : KMSG_LINES - 2;
+	size_t room = KMSG_LINES - 1;   /* the last one is for the delivery's line */
+	size_t shown = 0, limit = lines <= room ? lines : room - 2;
 	for (const char *p = text; *p && shown < limit;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -114,7 +126,7 @@ static void log_verdict(struct kmsg_out *k, const char *text, int status)
 		}
 		p += len + (nl != NULL);
 	}
-	if (lines > KMSG_LINES) {
+	if (lines > room) {
 		char more[160];
 		int n = snprintf(more, sizeof more, "(%zu more lines: credscope-verify.service prints them all; "
 				 "they are in " BOOT_VERDICT_DIR "/verdict.txt)", lines - 1 - shown);
@@ -124,12 +136,62 @@ static void log_verdict(struct kmsg_out *k, const char *text, int status)
 		kmsg_line(k, status == 0 ? 5 : 3, verdict, strcspn(verdict, "\n"));
 }
 
+/* With credscope.report= on the kernel command line, one attempt to send the report now (the
+ * images' initrd loads the vsock driver before PID 1); the outcome is kept for the report unit.
+ * Anything short of an ack leaves the sending to credscope-report.service. */
+static void deliver_early(struct kmsg_out *k, const char *root, const char *report)
+{
+	char *to = report_dest_from_cmdline(root), *error = NULL, line[700];
+	struct report_dest d;
+	struct ack ack;
+	int n = -1;
+	if (!to)
+		return;
+	if (report_dest_parse(to, &d, &error) < 0)
+		goto out;   /* credscope-report.service names the error */
+	int fd = transport_connect_once(root, &d, DELIVERY_CONNECT_MS);
+	if (fd < 0) {
+		n = snprintf(line, sizeof line, "report: %s not reachable yet (%s); credscope-report.service sends it",
+			     to, strerror(-fd));
+		kmsg_line(k, 7, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		goto out;
+	}
+	int r = transport_exchange(fd, report, strlen(report), DELIVERY_ACK_MS, &ack);
+	close(fd);
+	if (r < 0) {
+		n = snprintf(line, sizeof line, "report to %s not acknowledged (%s); credscope-report.service sends it again",
+			     to, r == -EBADMSG ? "the host's answer is not a credscope ack" : strerror(-r));
+		kmsg_line(k, 6, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		goto out;
+	}
+	if (boot_verdict_save_delivery(root, to, ack.status, ack.message, &error) < 0)
+		n = snprintf(line, sizeof line, "report delivered to %s, but %s", to, error);
+	else {
+		char *es = text_escape(ack.status), *em = ack.message ? text_escape(ack.message) : NULL;
+		n = snprintf(line, sizeof line, "report delivered to %s, host says %s%s%s", to, es ? es : "?",
+			     em ? ": " : "", em ? em : "");
+		free(es);
+		free(em);
+	}
+	kmsg_line(k, ack.ok ? 6 : 3, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	ack_free(&ack);
+out:
+	free(error);
+	free(to);
+}
+
 /* Why the generator steps aside, or NULL when it verifies. */
 static const char *skip_reason(const char *root)
 {
 	const char *scope = getenv("SYSTEMD_SCOPE");
 	if (scope && strcmp(scope, "system"))
 		return "not the system manager";
+	char *off = cmdline_value(root, "credscope.generator");
+	bool disabled = off && (strcmp(off, "0") == 0 || strcmp(off, "no") == 0 || strcmp(off, "false") == 0 ||
+				strcmp(off, "off") == 0);
+	free(off);
+	if (disabled)
+		return "credscope.generator= on the kernel command line turns it off";
 	const char *initrd = getenv("SYSTEMD_IN_INITRD");
 	char *release = root_join(root, "/etc/initrd-release");
 	bool in_initrd = (initrd && strcmp(initrd, "1") == 0) || (release && access(release, F_OK) == 0);
@@ -197,6 +259,8 @@ int cmd_generator(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (text)
 		log_verdict(&k, text, status);
+	if (r == 0)
+		deliver_early(&k, ctx->root, report);
 	kmsg_close(&k);
 	free(error);
 	free(report);

@@ -26,7 +26,8 @@ static void report_help(void)
 	       "(default 30 s), which also bounds the wait for the acknowledgement. With\n"
 	       "--generator-verdict, sends the report credscope-generator kept at this boot\n"
 	       "(/run/credscope/report.json) when there is one, instead of checking again (not with\n"
-	       "--manifest or --manifest-label).\n\n"
+	       "--manifest or --manifest-label); when the generator delivered it to the same\n"
+	       "destination already, prints the host's answer then and sends nothing.\n\n"
 	       "Exit status: the verdict's (0 pass, 1 fail, 2 error), or 2 if the report could not\n"
 	       "be delivered.\n");
 }
@@ -84,7 +85,14 @@ int cmd_report(const struct cli_ctx *ctx, int argc, char **argv)
 	struct boot_verdict bv;
 	if (o.generator_verdict && !o.file && !o.label && check_generator_verdict(ctx, &bv) == 1) {
 		int status = bv.status;
-		if (deliver(ctx, to, &d, bv.report, timeout_s) < 0)
+		if (bv.delivered_to && strcmp(bv.delivered_to, to) == 0) {
+			/* the generator sent it already: a second report would be a second answer */
+			printf("credscope: report delivered to %s by credscope-generator while PID 1 started, host said "
+			       "%s%s%s\n", bv.delivered_to, bv.ack_status, bv.ack_message ? ": " : "",
+			       bv.ack_message ? bv.ack_message : "");
+			if (strcmp(bv.ack_status, "ok"))
+				status = 2;
+		} else if (deliver(ctx, to, &d, bv.report, timeout_s) < 0)
 			status = 2;
 		boot_verdict_free(&bv);
 		free(from_cmdline);

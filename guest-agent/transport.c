@@ -12,6 +12,7 @@
 #include <string.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,7 +156,7 @@ static int serial_by_sysfs(const char *root, const char *name, char *path, size_
 	return r;
 }
 
-static int connect_once(const char *root, const struct report_dest *d)
+static int connect_once(const char *root, const struct report_dest *d, int connect_timeout_ms)
 {
 	if (d->kind == DEST_SERIAL) {
 		const char *r = strcmp(root, "/") == 0 ? "" : root;
@@ -179,6 +180,10 @@ static int connect_once(const char *root, const struct report_dest *d)
 	unsigned long long bufsize = REPORT_VSOCK_BUFFER;
 	(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE, &bufsize, sizeof bufsize);
 	(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &bufsize, sizeof bufsize);
+	if (connect_timeout_ms > 0) {   /* the kernel's own wait for the host's answer, 2 s by default */
+		struct timeval tv = { connect_timeout_ms / 1000, (connect_timeout_ms % 1000) * 1000 };
+		(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, sizeof tv);
+	}
 	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = d->cid, .svm_port = d->port };
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		int e = errno;
@@ -203,13 +208,18 @@ static void load_driver(const char *root, const struct report_dest *d, int err, 
 	(void)posix_spawnp(&pid, "modprobe", NULL, NULL, argv, environ);
 }
 
+int transport_connect_once(const char *root, const struct report_dest *d, int connect_timeout_ms)
+{
+	return connect_once(root, d, connect_timeout_ms);
+}
+
 int transport_connect(const char *root, const struct report_dest *d, int timeout_ms)
 {
 	long long deadline = mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
 	long delay = 100;
 	bool modprobe_started = false;
 	for (;;) {
-		int fd = connect_once(root, d);
+		int fd = connect_once(root, d, 0);
 		if (fd >= 0 || !retryable(-fd))
 			return fd;
 		load_driver(root, d, -fd, &modprobe_started);

@@ -39,6 +39,9 @@ char *report_dest_from_cmdline(const char *root);
 /* The value of KEY= (e.g. "credscope.manifest-label") on ROOT/proc/cmdline, or NULL. */
 char *cmdline_value(const char *root, const char *key);
 
+/* One attempt, no retry and no modprobe (credscope generator): a connected fd or -errno. For
+ * vsock, CONNECT_TIMEOUT_MS > 0 bounds the kernel's wait for the host's answer. */
+int transport_connect_once(const char *root, const struct report_dest *d, int connect_timeout_ms);
 /* Returns a connected fd or -errno (the last error) once timeout_ms has passed. */
 int transport_connect(const char *root, const struct report_dest *d, int timeout_ms);
 

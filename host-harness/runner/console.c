@@ -76,7 +76,10 @@ static void on_line(struct console_watch *w, char *line, long long now_ms)
 	if (w->pid1_ms && (strstr(line, "Queued start job") || strstr(line, "Reached target") || strstr(line, "[  OK  ]") ||
 	    strstr(line, "Starting ")))
 		stamp(&w->first_job_ms, now_ms);
-	if (strstr(line, "credscope-report.service") || strstr(line, "credscope: report imported"))
+	/* the agent: its unit starting, or its first line (credscope-generator writes to the
+	 * kernel log before any unit starts) */
+	if (strstr(line, "credscope-report.service") || strstr(line, "credscope: report imported") ||
+	    strstr(line, "credscope["))
 		stamp(&w->agent_ms, now_ms);
 	if (strstr(line, "CREDSCOPE-VERDICT:")) {
 		raise_phase(w, PHASE_REPORT);
