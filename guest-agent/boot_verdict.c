@@ -145,7 +145,8 @@ int boot_verdict_status(const char *text)
 	return -1;
 }
 
-/* Reads NAME of DIRFD (a regular file of at most MAX bytes) as a NUL-terminated string. */
+/* Reads NAME of DIRFD (a regular file of at most MAX bytes) as a string: file_read_bounded()
+ * NUL-terminates it; a NUL byte inside is -EBADMSG. */
 static int read_text(int dirfd, const char *name, size_t max, char **out, size_t *len)
 {
 	uint8_t *buf = NULL;
@@ -153,19 +154,11 @@ static int read_text(int dirfd, const char *name, size_t max, char **out, size_t
 	int r = file_read_bounded(dirfd, name, max, &buf, &n);
 	if (r < 0)
 		return r;
-	char *s = malloc(n + 1);
-	if (!s) {
+	if (strlen((char *)buf) != n) {
 		free(buf);
-		return -ENOMEM;
-	}
-	memcpy(s, buf, n);
-	s[n] = 0;
-	free(buf);
-	if (strlen(s) != n) {
-		free(s);
 		return -EBADMSG;
 	}
-	*out = s;
+	*out = (char *)buf;
 	if (len)
 		*len = n;
 	return 0;
@@ -175,32 +168,27 @@ int boot_verdict_load(const char *root, struct boot_verdict *bv, char **error)
 {
 	memset(bv, 0, sizeof *bv);
 	char *dir = root_join(root, BOOT_VERDICT_DIR);
-	if (!dir)
-		return -ENOMEM;
-	bv->path = strprintf("%s/%s", dir, TEXT_FILE);
-	int r, dfd = open_dir(dir, false);
-	free(dir);
+	bv->path = dir ? strprintf("%s/%s", dir, TEXT_FILE) : NULL;
 	if (!bv->path) {
-		if (dfd >= 0)
-			close(dfd);
+		free(dir);
 		return -ENOMEM;
 	}
-	if (dfd == -ENOENT) {
-		boot_verdict_free(bv);
-		return -ENOENT;
-	}
+	int r, dfd = open_dir(dir, false);
 	if (dfd < 0) {
-		r = fail(error, dfd, "cannot open the directory of", bv->path);
+		if (dfd != -ENOENT)
+			fail(error, dfd, "cannot open the directory of", bv->path);
+		free(dir);
+		boot_verdict_free(bv);
+		return dfd;
+	}
+	const char *name = TEXT_FILE;
+	r = read_text(dfd, TEXT_FILE, 4u * 1024 * 1024, &bv->text, NULL);
+	if (r == -ENOENT) {   /* no verdict.txt: no verdict, and nothing to say */
+		close(dfd);
+		free(dir);
 		boot_verdict_free(bv);
 		return r;
 	}
-	r = read_text(dfd, TEXT_FILE, 4u * 1024 * 1024, &bv->text, NULL);
-	if (r == -ENOENT) {
-		close(dfd);
-		boot_verdict_free(bv);
-		return -ENOENT;
-	}
-	const char *name = TEXT_FILE;
 	if (r == 0)
 		name = REPORT_FILE, r = read_text(dfd, REPORT_FILE, FRAME_MAX, &bv->report, &bv->report_len);
 	if (r == 0)
@@ -209,15 +197,16 @@ int boot_verdict_load(const char *root, struct boot_verdict *bv, char **error)
 	if (r == 0 && (bv->status = boot_verdict_status(bv->text)) < 0)
 		name = TEXT_FILE, r = -EBADMSG;
 	if (r < 0) {
-		char *path = strprintf("%s" BOOT_VERDICT_DIR "/%s", strcmp(root, "/") ? root : "", name);
+		char *path = strprintf("%s/%s", dir, name);
 		*error = strprintf("%s: %s", path ? path : name,
 				   r == -EBADMSG ? "not a verdict credscope-generator wrote (no CREDSCOPE-VERDICT line, "
 						   "or a NUL byte)" : file_error_text(r));
 		free(path);
-		boot_verdict_free(bv);
-		return r;
 	}
-	return 0;
+	free(dir);
+	if (r < 0)
+		boot_verdict_free(bv);
+	return r;
 }
 
 void boot_verdict_free(struct boot_verdict *bv)

@@ -89,9 +89,12 @@ static void note_timing(const struct cli_ctx *ctx, struct check *c)
 	}
 }
 
-int check_generator_verdict(const struct cli_ctx *ctx, struct boot_verdict *bv)
+int check_generator_verdict(const struct cli_ctx *ctx, const struct manifest_opts *o, struct boot_verdict *bv)
 {
 	char *error = NULL;
+	/* the generator used the fw_cfg manifest: it does not answer for another one */
+	if (!o->generator_verdict || o->file || o->label)
+		return 0;
 	int r = boot_verdict_load(ctx->root, bv, &error);
 	if (r == -ENOENT)
 		return 0;

@@ -40,10 +40,11 @@ struct check {
 	const char *import_from;
 };
 
-/* --generator-verdict: when this boot has credscope-generator's verdict (boot_verdict.h),
- * prints it, fills BV (the caller frees it) and returns 1; else returns 0 (a damaged one is
- * named on stderr) and the caller checks as usual. */
-int check_generator_verdict(const struct cli_ctx *ctx, struct boot_verdict *bv);
+/* --generator-verdict (in O, and neither --manifest nor --manifest-label): when this boot has
+ * credscope-generator's verdict (boot_verdict.h), prints it, fills BV (the caller frees it)
+ * and returns 1; else returns 0 (a damaged one is named on stderr) and the caller checks as
+ * usual. */
+int check_generator_verdict(const struct cli_ctx *ctx, const struct manifest_opts *o, struct boot_verdict *bv);
 /* Returns the exit status (0, 1, 2); c is filled in every case and freed by check_free(). */
 int check_run(const struct cli_ctx *ctx, const struct manifest_opts *o, struct check *c);
 /* Only the manifest half (used by `explain`); returns 0 or -errno with c->error set. */

@@ -17,6 +17,7 @@
  * loaded a unit. It exits 0 after any verdict: a generator's status only tells PID 1 whether
  * the generator itself worked. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,18 @@ static void kmsg_line(struct kmsg_out *k, int prio, const char *line, size_t len
 		(void)!write(k->fd, buf, (size_t)n);
 }
 
+static void kmsg_printf(struct kmsg_out *k, int prio, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void kmsg_printf(struct kmsg_out *k, int prio, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		kmsg_line(k, prio, line, strlen(line));
+}
+
 static void kmsg_close(struct kmsg_out *k)
 {
 	if (k->fd >= 0)
@@ -126,12 +139,9 @@ static void log_verdict(struct kmsg_out *k, const char *text, int status)
 		}
 		p += len + (nl != NULL);
 	}
-	if (lines > room) {
-		char more[160];
-		int n = snprintf(more, sizeof more, "(%zu more lines: credscope-verify.service prints them all; "
-				 "they are in " BOOT_VERDICT_DIR "/verdict.txt)", lines - 1 - shown);
-		kmsg_line(k, 6, more, (size_t)n);
-	}
+	if (lines > room)
+		kmsg_printf(k, 6, "(%zu more lines: credscope-verify.service prints them all; they are in "
+			    BOOT_VERDICT_DIR "/verdict.txt)", lines - 1 - shown);
 	if (verdict)
 		kmsg_line(k, status == 0 ? 5 : 3, verdict, strcspn(verdict, "\n"));
 }
@@ -141,39 +151,35 @@ static void log_verdict(struct kmsg_out *k, const char *text, int status)
  * Anything short of an ack leaves the sending to credscope-report.service. */
 static void deliver_early(struct kmsg_out *k, const char *root, const char *report)
 {
-	char *to = report_dest_from_cmdline(root), *error = NULL, line[700];
+	char *to = report_dest_from_cmdline(root), *error = NULL;
 	struct report_dest d;
 	struct ack ack;
-	int n = -1;
 	if (!to)
 		return;
 	if (report_dest_parse(to, &d, &error) < 0)
 		goto out;   /* credscope-report.service names the error */
 	int fd = transport_connect_once(root, &d, DELIVERY_CONNECT_MS);
 	if (fd < 0) {
-		n = snprintf(line, sizeof line, "report: %s not reachable yet (%s); credscope-report.service sends it",
-			     to, strerror(-fd));
-		kmsg_line(k, 7, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		kmsg_printf(k, 7, "report: %s not reachable yet (%s); credscope-report.service sends it", to,
+			    strerror(-fd));
 		goto out;
 	}
 	int r = transport_exchange(fd, report, strlen(report), DELIVERY_ACK_MS, &ack);
 	close(fd);
 	if (r < 0) {
-		n = snprintf(line, sizeof line, "report to %s not acknowledged (%s); credscope-report.service sends it again",
-			     to, r == -EBADMSG ? "the host's answer is not a credscope ack" : strerror(-r));
-		kmsg_line(k, 6, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		kmsg_printf(k, 6, "report to %s not acknowledged (%s); credscope-report.service sends it again", to,
+			    r == -EBADMSG ? "the host's answer is not a credscope ack" : strerror(-r));
 		goto out;
 	}
 	if (boot_verdict_save_delivery(root, to, ack.status, ack.message, &error) < 0)
-		n = snprintf(line, sizeof line, "report delivered to %s, but %s", to, error);
+		kmsg_printf(k, ack.ok ? 6 : 3, "report delivered to %s, but %s", to, error);
 	else {
 		char *es = text_escape(ack.status), *em = ack.message ? text_escape(ack.message) : NULL;
-		n = snprintf(line, sizeof line, "report delivered to %s, host says %s%s%s", to, es ? es : "?",
-			     em ? ": " : "", em ? em : "");
+		kmsg_printf(k, ack.ok ? 6 : 3, "report delivered to %s, host says %s%s%s", to, es ? es : "?",
+			    em ? ": " : "", em ? em : "");
 		free(es);
 		free(em);
 	}
-	kmsg_line(k, ack.ok ? 6 : 3, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 	ack_free(&ack);
 out:
 	free(error);
@@ -250,13 +256,9 @@ int cmd_generator(const struct cli_ctx *ctx, int argc, char **argv)
 	char *report = check_report_dump(ctx, &c);
 	check_free(&c);
 	int r = text && report ? boot_verdict_save(ctx->root, text, report, &error) : -ENOMEM;
-	if (r < 0) {
-		char line[600];
-		int n = snprintf(line, sizeof line, "the verdict (%s) could not be kept, the units check again: %s",
-				 status == 0 ? "pass" : status == 1 ? "fail" : "error",
-				 error ? error : "out of memory");
-		kmsg_line(&k, 3, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-	}
+	if (r < 0)
+		kmsg_printf(&k, 3, "the verdict (%s) could not be kept, the units check again: %s",
+			    status == 0 ? "pass" : status == 1 ? "fail" : "error", error ? error : "out of memory");
 	if (text)
 		log_verdict(&k, text, status);
 	if (r == 0)

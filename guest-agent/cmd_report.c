@@ -1,6 +1,5 @@
 /* cmd_report: `credscope report --to vsock:CID:PORT | serial:NAME`: verify, then send. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +8,6 @@
 #include "check.h"
 #include "clock.h"
 #include "cli.h"
-#include "fileio.h"
-#include "report.h"
-#include "smbios.h"
-#include "strutil.h"
 #include "transport.h"
 
 static void report_help(void)
@@ -83,7 +78,7 @@ int cmd_report(const struct cli_ctx *ctx, int argc, char **argv)
 		return 2;
 	}
 	struct boot_verdict bv;
-	if (o.generator_verdict && !o.file && !o.label && check_generator_verdict(ctx, &bv) == 1) {
+	if (check_generator_verdict(ctx, &o, &bv) == 1) {
 		int status = bv.status;
 		if (bv.delivered_to && strcmp(bv.delivered_to, to) == 0) {
 			/* the generator sent it already: a second report would be a second answer */

@@ -37,7 +37,7 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	if (r)
 		return r == 1 ? 0 : 2;
 	struct boot_verdict bv;
-	if (o.generator_verdict && !o.file && !o.label && !ctx->json && check_generator_verdict(ctx, &bv) == 1) {
+	if (!ctx->json && check_generator_verdict(ctx, &o, &bv) == 1) {
 		int status = bv.status;
 		boot_verdict_free(&bv);
 		return status;
