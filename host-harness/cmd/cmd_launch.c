@@ -191,7 +191,8 @@ int launch_resolve_guest(struct launch *l)
 			free(why);
 			return -ENOENT;
 		}
-		if (!cfg->kernel && l->ops->image_kernel && !(cfg->kernel = l->kernel = l->ops->image_kernel(l->img.kernel)))
+		if (!cfg->kernel && l->ops->image_kernel &&
+		    !(cfg->kernel = l->kernel = l->ops->image_kernel(cfg, l->img.kernel, l->img.vmlinux)))
 			return launch_fail("out of memory");
 		cfg->kernel = cfg->kernel ? cfg->kernel : l->img.kernel;
 		cfg->initrd = cfg->initrd ? cfg->initrd : l->img.initrd;

@@ -59,12 +59,16 @@ static const char *ch_refuse_path(const struct hv_config *cfg, enum cred_via via
 				 : NULL;
 }
 
-/* CH boots an ELF vmlinux: a built image has one beside its bzImage (docs/cloud-hypervisor.md). */
-static char *ch_image_kernel(const char *kernel)
+/* CH boots an ELF vmlinux: a built image names one beside its bzImage (vm-images/pvh-kernel);
+ * else a "vmlinux" in the kernel's folder (docs/cloud-hypervisor.md). */
+static char *ch_image_kernel(const struct hv_config *cfg, const char *kernel, const char *pvh)
 {
 	const char *slash = strrchr(kernel, '/');
 	char *vmlinux;
 
+	(void)cfg;
+	if (pvh)
+		return strdup(pvh);
 	if (asprintf(&vmlinux, "%.*s/vmlinux", slash ? (int)(slash - kernel) : 1, slash ? kernel : ".") < 0)
 		return NULL;
 	if (access(vmlinux, R_OK) == 0)

@@ -77,9 +77,10 @@ struct hypervisor_ops {
 	char *(*unavailable)(const char *binary);
 	/* Why CFG cannot deliver a credential by VIA (a static sentence), or NULL. */
 	const char *(*refuse_path)(const struct hv_config *cfg, enum cred_via via);
-	/* The kernel to boot from a built image whose kernel is KERNEL (malloc'd); NULL op:
-	 * KERNEL as it is. */
-	char *(*image_kernel)(const char *kernel);
+	/* The kernel CFG boots from a built image (malloc'd): KERNEL is its bzImage (or arm64
+	 * Image), VMLINUX the same kernel as an ELF with a PVH entry point (image.json
+	 * "files": {"vmlinux"}) or NULL. NULL op: KERNEL as it is. */
+	char *(*image_kernel)(const struct hv_config *cfg, const char *kernel, const char *vmlinux);
 	/* Why CFG's firmware cannot run here (malloc'd: not installed, not for this machine),
 	 * or NULL. NULL op: the backend's own firmware only, always there. */
 	char *(*firmware_missing)(const struct hv_config *cfg);

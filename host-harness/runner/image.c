@@ -87,6 +87,12 @@ static void from_json(const char *dir, struct guest_image *img)
 	json_t *files = json_object_get(root, "files"), *boot = json_object_get(json_object_get(root, "boot"), "initrd");
 	json_t *where = json_is_object(files) ? files : root;
 	img->kernel = json_path(where, dir, kkeys);
+	static const char *const vkeys[] = { "vmlinux", NULL };
+	img->vmlinux = json_is_object(files) ? json_path(files, dir, vkeys) : NULL;
+	if (img->vmlinux && access(img->vmlinux, R_OK) != 0) {   /* named but gone: the bzImage boots */
+		free(img->vmlinux);
+		img->vmlinux = NULL;
+	}
 	img->initrd = json_path(where, dir, ikeys);
 	img->rootfs = json_path(where, dir, rkeys);
 	img->cmdline = json_str(json_is_object(boot) ? boot : root, ckeys);
@@ -142,7 +148,7 @@ int image_load(const char *image_dir, const char *flavor, struct guest_image *ou
 
 void image_free(struct guest_image *img)
 {
-	free(img->flavor), free(img->kernel), free(img->initrd), free(img->rootfs), free(img->rootfs_format);
+	free(img->flavor), free(img->kernel), free(img->vmlinux), free(img->initrd), free(img->rootfs), free(img->rootfs_format);
 	free(img->cmdline), free(img->arch_name), free(img->cases_as);
 	memset(img, 0, sizeof *img);
 }

@@ -10,6 +10,9 @@ enum guest_arch { GUEST_ARCH_X86_64, GUEST_ARCH_AARCH64, GUEST_ARCH_OTHER };
 struct guest_image {
 	char *flavor;
 	char *kernel, *initrd, *rootfs, *rootfs_format;
+	char *vmlinux;              /* image.json "files": {"vmlinux"}: the kernel as an ELF with
+	                               a PVH entry point (vm-images/pvh-kernel), when that file
+	                               is there; else NULL */
 	char *cmdline;
 	unsigned systemd_version;   /* image.json "systemd": {"version": N}; 0: not known */
 	enum guest_arch arch;       /* image.json "arch"; GUEST_ARCH_OTHER: a name this harness

@@ -187,7 +187,7 @@ static int configure(struct run *r, struct hv_config *cfg)
 	char *words = kernel_words(r);
 	int x = words && (r->vm_log = run_path(r, "qemu.log")) ? 0 : -ENOMEM;
 
-	if (x == 0 && r->img.kernel && ops->image_kernel && !(r->kernel = ops->image_kernel(r->img.kernel)))
+	if (x == 0 && r->img.kernel && ops->image_kernel && !(r->kernel = ops->image_kernel(cfg, r->img.kernel, r->img.vmlinux)))
 		x = -ENOMEM;
 	cfg->kernel = r->kernel ? r->kernel : r->img.kernel;
 	cfg->cmdline = words, cfg->expect_disk = r->expect_img;
