@@ -182,9 +182,6 @@ INT_ORDER := $(filter $(INT_NAMES),$(CHECK_LONG_FIRST)) $(filter-out $(CHECK_LON
 # CPU-heavy tests that boot no VM and time nothing run at a lower priority: what they need
 # of the cores goes first to the package trees and the VMs, the check's critical path
 CHECK_NICE := deb-install build-deps static
-# the VM tests that boot a foreign flavor (CHECK_FLAVORS' *-arm64): only they wait for its
-# tree, which tests/check-run builds beside the slots
-CHECK_FOREIGN_TESTS := aarch64
 
 check-run:
 	@mkdir -p $(B); rm -f $(B)/results.txt $(B)/boots.txt; [ ! -f $(B)/stages.txt ] || sed -i '/^deps /!d' $(B)/stages.txt
@@ -193,8 +190,7 @@ check-run:
 		CHECK_UNIT="$(UNIT_STD)" CHECK_ASAN="$(UNIT_ASAN)" CHECK_FUZZ="$(FUZZ_BINS)" FUZZ_SECONDS="$(FUZZ_SECONDS)" \
 		CHECK_VM_TESTS="$(filter $(INT_IMAGE_NAMES),$(INT_ORDER))" \
 		CHECK_OTHER_TESTS="$(filter-out $(INT_IMAGE_NAMES),$(INT_ORDER))" \
-		CHECK_NICE="$(CHECK_NICE)" CHECK_FOREIGN_TESTS="$(CHECK_FOREIGN_TESTS)" CHECK_FLAVORS="$(CHECK_FLAVORS)" \
-		tests/check-run $(CHECK_JOBS); rc=$$?; \
+		CHECK_NICE="$(CHECK_NICE)" CHECK_FLAVORS="$(CHECK_FLAVORS)" tests/check-run $(CHECK_JOBS); rc=$$?; \
 		CHECK_VM_TESTS="$(INT_IMAGE_NAMES)" tests/summarize $(B)/results.txt; exit $$rc
 
 # `make soak N=20`: the VM suite (harness-suite.test's cases, -j2) N times in a row on the
