@@ -218,19 +218,26 @@ static void smbios_entry(const char *root, const char **anchor, char *version, s
 	free(path);
 }
 
-char *check_report_dump(const struct cli_ctx *ctx, const struct check *c)
+void check_report_input(const struct check *c, struct report_input *in)
 {
-	const char *anchor;
-	char version[32];
-	smbios_entry(ctx->root, &anchor, version, sizeof version);
-	struct report_input in = {
+	*in = (struct report_input){
 		.pred = c->have_snapshot ? &c->snap.pred : NULL, .store = &c->snap.store,
 		.pid1 = c->have_snapshot ? &c->snap.pid1 : NULL,
 		.manifest = c->have_manifest ? &c->manifest : NULL, .manifest_source = c->bytes.source,
 		.manifest_sha256 = c->bytes.source ? c->manifest_sha256 : NULL,
 		.result = &c->result, .verdict = c->verdict, .kernel = c->snap.kernel, .error = c->error,
-		.smbios_anchor = anchor, .smbios_version = version,
 	};
+}
+
+char *check_report_dump(const struct cli_ctx *ctx, const struct check *c)
+{
+	const char *anchor;
+	char version[32];
+	struct report_input in;
+
+	smbios_entry(ctx->root, &anchor, version, sizeof version);
+	check_report_input(c, &in);
+	in.smbios_anchor = anchor, in.smbios_version = version;
 	return report_dump(&in);
 }
 

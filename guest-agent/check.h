@@ -57,6 +57,9 @@ void check_fprint(FILE *out, FILE *err, const struct check *c, bool color);
 /* The console verdict line without its newline, e.g. "CREDSCOPE-VERDICT: fail 2 findings". */
 void check_print_verdict(const struct check *c);
 void check_fprint_verdict(FILE *out, const struct check *c);
+struct report_input;
+/* What report.c needs of C: pointers into C, valid while C is; no SMBIOS entry point. */
+void check_report_input(const struct check *c, struct report_input *in);
 /* The report `credscope report` sends (docs/report.md), with the SMBIOS entry point of ROOT;
  * NULL on ENOMEM. */
 char *check_report_dump(const struct cli_ctx *ctx, const struct check *c);

@@ -44,14 +44,8 @@ int cmd_verify(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	int status = check_run(ctx, &o, &c);
 	if (ctx->json) {
-		struct report_input in = {
-			.pred = c.have_snapshot ? &c.snap.pred : NULL,
-			.store = &c.snap.store, .pid1 = c.have_snapshot ? &c.snap.pid1 : NULL,
-			.manifest = c.have_manifest ? &c.manifest : NULL,
-			.manifest_source = c.bytes.source,
-			.manifest_sha256 = c.bytes.source ? c.manifest_sha256 : NULL,
-			.result = &c.result, .verdict = c.verdict, .kernel = c.snap.kernel, .error = c.error,
-		};
+		struct report_input in;
+		check_report_input(&c, &in);
 		json_t *j = report_build_verify(&in);
 		if (j)
 			json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
