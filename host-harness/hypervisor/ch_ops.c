@@ -66,7 +66,6 @@ static char *ch_image_kernel(const struct hv_config *cfg, const char *kernel, co
 	const char *slash = strrchr(kernel, '/');
 	char *vmlinux;
 
-	(void)cfg;
 	if (pvh)
 		return strdup(pvh);
 	if (asprintf(&vmlinux, "%.*s/vmlinux", slash ? (int)(slash - kernel) : 1, slash ? kernel : ".") < 0)
